@@ -1,0 +1,11 @@
+"""The embedded AWS emulator: moto with labkit's fidelity layer and authorization.
+
+- server.py: the Emulator (one per process) and its client environment
+- proxy.py, tls.py: how clients reach it, with AWS's real host names
+- app.py: the WSGI chain (authorization, then moto)
+- authz/: who may do what, decided by labkit.policy
+- fidelity/: one module per AWS service where moto needs correcting
+"""
+from labkit.emulator.server import Emulator, ensure_running, get_running
+
+__all__ = ["Emulator", "ensure_running", "get_running"]

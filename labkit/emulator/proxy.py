@@ -1,0 +1,239 @@
+"""A loopback HTTPS proxy that hands AWS requests to a WSGI app (the emulator).
+
+Why a proxy and not an endpoint URL: with ``endpoint_url`` botocore prefixes
+s3control hosts with the account id and builds access point hosts from the
+ARN (``demo-access-123456789012.127.0.0.1``), which no resolver knows. As a
+proxy, the emulator sees the real AWS host names, so every client (labkit, the
+learner's boto3 clients, the `aws` CLI) works unchanged, as in CloudShell.
+
+Only AWS host names are served. Any other destination is refused, so a lab in
+emulator mode cannot reach the internet through us, and nothing ever leaves
+the machine: we never open an outbound connection.
+"""
+from __future__ import annotations
+
+import io
+import socket
+import ssl
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+from urllib.parse import unquote, urlsplit
+
+from labkit.emulator.tls import CertificateAuthority
+
+#: Host name suffixes the emulator answers for.
+AWS_HOST_SUFFIXES = (".amazonaws.com", ".api.aws", ".sagemaker.aws", ".amazonaws.com.cn")
+MAX_BODY = 5 * 1024**3  # S3's single PUT limit
+
+
+def is_aws_host(host: str) -> bool:
+    return host.lower().rstrip(".").endswith(AWS_HOST_SUFFIXES)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "ProxyServer"
+
+    def setup(self) -> None:
+        super().setup()
+        # Small request/response pairs on one connection: without this, Nagle's
+        # algorithm and delayed ACKs add ~40 ms to every call.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    # --- tunnel set-up -------------------------------------------------
+    def do_CONNECT(self) -> None:
+        host, _, _port = self.path.rpartition(":")
+        if not is_aws_host(host):
+            self._refuse(host)
+            return
+        self.send_response(200, "Connection Established")
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            tls = self.server.ca.server_context(host).wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.close_connection = True  # the client gave up on the handshake
+            return
+        self.connection = tls
+        self.rfile = tls.makefile("rb", -1)
+        self.wfile = tls.makefile("wb", 0)
+        self._tunnel_host = host
+        self.close_connection = False
+
+    def _refuse(self, host: str) -> None:
+        body = (
+            f"labkit emulator: refused a connection to {host!r}. The lab runs offline and "
+            "only answers AWS endpoints; nothing is sent to the internet.\n"
+        ).encode()
+        self.send_response(403, "Forbidden")
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    # --- requests --------------------------------------------------------
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        tunnel_host = getattr(self, "_tunnel_host", None)
+        host = self.headers.get("Host") or url.netloc or tunnel_host or ""
+        hostname = host.split(":")[0]
+        if tunnel_host is None and url.scheme and not is_aws_host(hostname):
+            self._refuse(hostname)  # plain-HTTP proxying to a non-AWS host
+            return
+        body = self._read_body()
+        environ = self._environ(url, host, body, https=tunnel_host is not None)
+        status, headers, payload = _call_app(self.server.app, environ)
+        self._respond(status, headers, payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _serve
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return _read_chunked(self.rfile)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ValueError("request body too large")
+        return self.rfile.read(length) if length else b""
+
+    def _environ(self, url, host: str, body: bytes, https: bool) -> dict:
+        # Mirrors werkzeug's make_environ, which moto's handlers are written against.
+        raw_path = url.path or "/"
+        raw_uri = raw_path + (f"?{url.query}" if url.query else "")
+        environ = {
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "https" if https else "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(raw_path).encode("utf-8").decode("latin-1"),
+            "QUERY_STRING": url.query,
+            "REQUEST_URI": raw_uri,
+            "RAW_URI": raw_uri,
+            "REMOTE_ADDR": self.client_address[0],
+            "REMOTE_PORT": self.client_address[1],
+            "SERVER_NAME": host.split(":")[0],
+            "SERVER_PORT": host.split(":")[1] if ":" in host else ("443" if https else "80"),
+            "SERVER_PROTOCOL": self.request_version,
+            "CONTENT_LENGTH": str(len(body)),
+        }
+        for key, value in self.headers.items():
+            if key.lower() in ("transfer-encoding", "proxy-connection", "content-length"):
+                continue
+            name = key.upper().replace("-", "_")
+            if name != "CONTENT_TYPE":
+                name = "HTTP_" + name
+            environ[name] = f"{environ[name]},{value}" if name in environ else value
+        environ["HTTP_HOST"] = host
+        return environ
+
+    def _respond(self, status: str, headers: list, payload: bytes) -> None:
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason or None)
+        has_length = False
+        for key, value in headers:
+            if key.lower() in ("connection", "transfer-encoding", "server", "date"):
+                continue
+            has_length |= key.lower() == "content-length"
+            self.send_header(key, value)
+        if not has_length:
+            self.send_header("Content-Length", str(len(payload)))
+        # One write for head and body, again to keep the round trip to one packet.
+        self._headers_buffer.append(b"\r\n")
+        if self.command != "HEAD" and payload:
+            self._headers_buffer.append(payload)
+        self.wfile.write(b"".join(self._headers_buffer))
+        self._headers_buffer = []
+        self.wfile.flush()
+
+    def send_response(self, code, message=None):  # no Server/Date noise beyond AWS's own
+        self.log_request(code)
+        self.send_response_only(code, message)
+
+    def log_message(self, format, *args):  # noqa: A002 - http.server's signature
+        if self.server.verbose:
+            sys.stderr.write("labkit emulator: " + format % args + "\n")
+
+
+def _read_chunked(rfile) -> bytes:
+    chunks = []
+    while True:
+        size = int(rfile.readline().split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            while rfile.readline().strip():  # trailers
+                pass
+            return b"".join(chunks)
+        chunks.append(rfile.read(size))
+        rfile.readline()
+
+
+def _call_app(app: Callable, environ: dict) -> tuple[str, list, bytes]:
+    captured: dict = {}
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+        return lambda data: captured.setdefault("written", []).append(data)
+
+    try:
+        result = app(environ, start_response)
+        try:
+            payload = b"".join(captured.get("written", [])) + b"".join(result)
+        finally:
+            getattr(result, "close", lambda: None)()
+    except Exception as exc:  # an emulator bug must answer like a 500, not hang the client
+        message = f"labkit emulator internal error: {type(exc).__name__}: {exc}"
+        sys.stderr.write(message + "\n")
+        body = (
+            "<?xml version='1.0' encoding='UTF-8'?><Error><Code>InternalError</Code>"
+            f"<Message>{_xml_escape(message)}</Message></Error>"
+        ).encode()
+        return "500 Internal Server Error", [("Content-Type", "application/xml")], body
+    return captured["status"], captured["headers"], payload
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class ProxyServer(ThreadingHTTPServer):
+    """Serve ``app`` on 127.0.0.1:``port`` (0 picks a free port) in a daemon thread."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, app: Callable, ca: CertificateAuthority, port: int = 0, verbose=False):
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.app, self.ca, self.verbose = app, ca, verbose
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ProxyServer":
+        self._thread = threading.Thread(
+            target=self.serve_forever, name="labkit-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+    def handle_error(self, request, client_address):
+        # A client hanging up mid-request is routine (timeouts, Ctrl-C), not news.
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, (ConnectionError, socket.timeout, ssl.SSLError)):
+            super().handle_error(request, client_address)

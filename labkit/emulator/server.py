@@ -1,0 +1,141 @@
+"""The embedded emulator: moto plus labkit's fidelity layer, served on loopback.
+
+One emulator runs per process (a notebook kernel, a test, or the terminal
+sandbox started by ``labkit emulator start``). Clients reach it as an HTTPS
+proxy: see labkit.emulator.proxy for why.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import string
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from labkit import config
+
+# moto reads these when its IAM backend is first built: load AWS managed policies
+# (AmazonSageMakerFullAccess, ReadOnlyAccess, ...) so lessons can attach them.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+_LOCK = threading.Lock()
+_RUNNING: "Emulator | None" = None
+
+
+@dataclass(frozen=True)
+class RootCredentials:
+    """The lab's bootstrap identity: it plays the account root until users exist."""
+
+    access_key_id: str
+    secret_access_key: str
+
+
+def _new_root_credentials() -> RootCredentials:
+    alphabet = string.ascii_uppercase + string.digits
+    # "LK" marks labkit-made root keys so nobody mistakes them for real ones.
+    key_id = "AKIALK" + "".join(secrets.choice(alphabet) for _ in range(14))
+    secret = secrets.token_urlsafe(30)[:40]
+    return RootCredentials(key_id, secret)
+
+
+class Emulator:
+    """moto behind labkit's authorization, reachable as a loopback HTTPS proxy."""
+
+    def __init__(self, home: Path | None = None, *, port: int = 0, enforce: bool = True,
+                 verbose: bool = False):
+        self.home = Path(home or config.labkit_home())
+        self.account_id = config.EMULATOR_ACCOUNT_ID
+        self.enforce = enforce
+        self.root = _new_root_credentials()
+        self._port, self._verbose = port, verbose
+        self._server = None
+
+    # --- life cycle --------------------------------------------------------
+    def start(self) -> "Emulator":
+        from labkit.emulator import fidelity
+        from labkit.emulator.app import make_app
+        from labkit.emulator.proxy import ProxyServer
+        from labkit.emulator.tls import CertificateAuthority
+
+        fidelity.install_all()
+        app = make_app(root_access_key_id=self.root.access_key_id, enforce=self.enforce)
+        ca = CertificateAuthority(self.home / "tls")
+        self._server = ProxyServer(app, ca, port=self._port, verbose=self._verbose).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def ca_bundle(self) -> Path:
+        return self.home / "tls" / "ca.pem"
+
+    def reset(self) -> None:
+        """Forget every resource (all accounts, all services)."""
+        from moto.moto_api import _internal
+
+        _internal.moto_api_backend.reset()
+
+    # --- what clients need -------------------------------------------------
+    def client(self, service: str, access_key_id: str | None = None,
+               secret_access_key: str | None = None, region: str | None = None):
+        """A boto3 client routed here, whatever the process environment says.
+
+        Without keys it acts as the lab's root identity.
+        """
+        import boto3
+        from botocore.config import Config
+
+        if access_key_id is None:
+            access_key_id, secret_access_key = self.root.access_key_id, self.root.secret_access_key
+        session = boto3.session.Session(
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            region_name=region or config.region(),
+        )
+        proxies = {"https": self.url, "http": self.url}
+        return session.client(service, config=Config(proxies=proxies), verify=str(self.ca_bundle))
+
+    def client_environ(self) -> dict[str, str]:
+        """Environment variables that route AWS clients (boto3, the CLI) here."""
+        loopback = "127.0.0.1,localhost,::1"
+        return {
+            "HTTPS_PROXY": self.url,
+            "https_proxy": self.url,
+            "HTTP_PROXY": self.url,
+            "http_proxy": self.url,
+            "NO_PROXY": loopback,
+            "no_proxy": loopback,
+            "AWS_CA_BUNDLE": str(self.ca_bundle),
+            # Never ask the EC2 metadata service (a non-loopback address) for credentials.
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+
+def get_running() -> Emulator | None:
+    """The emulator of this process, if one was started."""
+    return _RUNNING
+
+
+def ensure_running(home: Path | None = None, **kwargs) -> Emulator:
+    """Start this process's emulator once; later calls return the same one."""
+    global _RUNNING
+    with _LOCK:
+        if _RUNNING is None or not _RUNNING.running:
+            _RUNNING = Emulator(home, **kwargs).start()
+        return _RUNNING
