@@ -1,0 +1,448 @@
+"""The decision: Request, Decision, Reason, evaluate, evaluate_all.
+
+What is implemented (AWS "policy evaluation logic", same-account and
+cross-account pages):
+
+1. An explicit Deny in any policy that applies (identity, resource, permissions
+   boundary, session) denies.
+2. Same account (principal's account == resource account): an Allow in an
+   identity policy (limited by the permissions boundary and session policy when
+   given) allows; so does an Allow in the resource policy that names
+   - the caller's exact ARN (user, role session, root): not limited by a
+     boundary or session policy, as AWS documents;
+   - the caller's role (for a role session) or ``"*"``: limited by the boundary
+     and session policy;
+   - the caller's account (root ARN / account id): that only delegates to the
+     account, so by itself it allows only the root user.
+3. Cross account: the identity side (with boundary and session policy) AND the
+   resource policy must both allow (a resource policy naming the caller's
+   account suffices on the resource side).
+4. The root user needs no identity policy; boundaries do not apply to it;
+   explicit denies in resource policies still do.
+5. Anonymous callers (:data:`ANONYMOUS`) and service principals have no
+   identity policies: only a resource-policy Allow naming them (or ``"*"``) allows.
+6. Several resource policies (``evaluate_all``, or a list for
+   ``resource_policy``) are *gates* that must each let the request through, as
+   for S3 access points, where both the access point policy and the bucket
+   policy must permit the request. Each gate is decided as in 2/3 with the same
+   identity policies, so an identity Allow passes every gate in the same
+   account, and a bucket policy that delegates to access points (Allow "*" on
+   condition s3:DataAccessPointAccount) passes the bucket gate. A gate may be
+   ``(name, doc, resource_arn)`` to be evaluated against its own resource ARN
+   (the access point ARN for the access point policy, the bucket/object ARN for
+   the bucket policy); identity policies are then checked against each gate's
+   resource too.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from labkit.policy.document import Policy, parse_policy
+from labkit.policy.principals import (ACCOUNT, ANONYMOUS, DIRECT, NO_MATCH, PUBLIC, ROLE,
+                                      PrincipalInfo, parse_principal, statement_names)
+
+ContextValue = Union[str, Sequence[str]]
+
+ALLOWED = "allowed"
+EXPLICIT_DENY = "explicit_deny"
+IMPLICIT_DENY = "implicit_deny"
+
+_POLICY_TYPE_TEXT = {
+    "identity": "an identity-based policy",
+    "resource": "a resource-based policy",
+    "boundary": "a permissions boundary",
+    "session": "a session policy",
+}
+_NO_ALLOW_TEXT = {
+    "identity": "no identity-based policy allows",
+    "resource": "no resource-based policy allows",
+    "boundary": "no permissions boundary allows",
+    "session": "no session policy allows",
+}
+
+
+class Request:
+    """One request to authorize.
+
+    ``principal``: an IAM/STS ARN, a service principal, or :data:`ANONYMOUS`.
+    ``context``: condition keys -> a string or a list of strings (keys are
+    case-insensitive). ``resource_account`` defaults to the principal's account.
+    """
+
+    __slots__ = ("principal", "action", "resource", "context", "resource_account")
+
+    def __init__(self, principal: str, action: str, resource: str,
+                 context: Optional[Mapping[str, Any]] = None,
+                 resource_account: Optional[str] = None):
+        if not isinstance(principal, str) or not principal:
+            raise TypeError("Request.principal must be an ARN string or labkit.policy.ANONYMOUS")
+        if not isinstance(action, str) or action.count(":") != 1 or "*" in action:
+            raise ValueError(f"Request.action must be one service:Action such as s3:GetObject "
+                             f"(no wildcards), not {action!r}")
+        if not isinstance(resource, str) or not resource:
+            raise ValueError("Request.resource must be an ARN string (or \"*\")")
+        self.principal, self.action, self.resource = principal, action, resource
+        self.context = dict(context or {})
+        self.resource_account = resource_account
+        parse_principal(principal)  # fail early with a clear message
+
+    def __repr__(self) -> str:
+        return (f"Request(principal={self.principal!r}, action={self.action!r}, "
+                f"resource={self.resource!r}, context={self.context!r}, "
+                f"resource_account={self.resource_account!r})")
+
+
+class Reason:
+    """A statement that decided: ``str()`` is e.g. "engineer_access/Sid DenyUnencrypted (Deny)"."""
+
+    __slots__ = ("policy", "statement", "effect", "policy_type")
+
+    def __init__(self, policy: str, statement: str, effect: str, policy_type: str = "identity"):
+        self.policy, self.statement, self.effect = policy, statement, effect
+        self.policy_type = policy_type
+
+    def __str__(self) -> str:
+        return f"{self.policy}/{self.statement} ({self.effect})"
+
+    def __repr__(self) -> str:
+        return f"Reason({self.policy!r}, {self.statement!r}, {self.effect!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Reason) and (self.policy, self.statement, self.effect) == (
+            other.policy, other.statement, other.effect)
+
+    def __hash__(self) -> int:
+        return hash((self.policy, self.statement, self.effect))
+
+
+class Decision:
+    """The outcome: ``decision`` ("allowed" | "explicit_deny" | "implicit_deny"),
+    ``allowed``, ``reasons``, ``denied_by`` ("identity" | "resource" | "boundary" |
+    "session" | None), ``request``; ``str()``/``message()`` read like AWS's AccessDenied."""
+
+    __slots__ = ("decision", "reasons", "denied_by", "request")
+
+    def __init__(self, decision: str, reasons: List[Reason], denied_by: Optional[str],
+                 request: Request):
+        self.decision, self.reasons, self.denied_by, self.request = (
+            decision, reasons, denied_by, request)
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision == ALLOWED
+
+    def message(self) -> str:
+        """One sentence in the style of AWS's AccessDenied messages."""
+        r = self.request
+        who = "anonymous" if r.principal == ANONYMOUS else r.principal
+        if self.allowed:
+            by = ", ".join(str(x) for x in self.reasons) or "policy"
+            return (f"Allowed: User: {who} may perform: {r.action} on resource: "
+                    f"\"{r.resource}\" by {by}")
+        head = (f"User: {who} is not authorized to perform: {r.action} on resource: "
+                f"\"{r.resource}\"")
+        if self.decision == EXPLICIT_DENY:
+            return f"{head} with an explicit deny in {_POLICY_TYPE_TEXT[self.denied_by]}"
+        return f"{head} because {_NO_ALLOW_TEXT[self.denied_by]} the {r.action} action"
+
+    __str__ = message
+
+    def __repr__(self) -> str:
+        return f"<Decision {self.decision} denied_by={self.denied_by} reasons={self.reasons}>"
+
+
+# ----------------------------------------------------------------------------- inputs
+
+def _named(item, default_name: str, kind: str) -> Policy:
+    """A policy from a doc, a JSON string, a Policy, or a (name, doc) pair."""
+    if isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str) \
+            and not item[0].lstrip().startswith("{"):
+        return parse_policy(item[1], item[0], kind)
+    return parse_policy(item, default_name, kind)
+
+
+def _identity_list(policies) -> List[Policy]:
+    if policies is None:
+        return []
+    if isinstance(policies, (dict, str, bytes, Policy)):
+        policies = [policies]
+    return [_named(p, f"identity policy {i + 1}", "identity") for i, p in enumerate(policies)]
+
+
+def _is_single(item) -> bool:
+    """True if ITEM is one resource policy (doc, JSON, Policy, (name, doc), (name, doc, arn))."""
+    if isinstance(item, (dict, str, bytes, Policy)):
+        return True
+    return (isinstance(item, tuple) and len(item) in (2, 3) and isinstance(item[0], str)
+            and not item[0].lstrip().startswith("{"))
+
+
+def _gates(resource_policies) -> List[Tuple[Policy, Optional[str]]]:
+    """Normalise resource policies into (Policy, resource override) gates."""
+    if resource_policies is None:
+        return []
+    items = [resource_policies] if _is_single(resource_policies) else list(resource_policies)
+    gates = []
+    for i, item in enumerate(items):
+        default = "resource policy" if len(items) == 1 else f"resource policy {i + 1}"
+        override = None
+        if isinstance(item, tuple) and len(item) == 3:
+            override = item[2]
+            item = item[:2]
+        gates.append((_named(item, default, "resource"), override))
+    return gates
+
+
+def _optional(doc, default_name: str, kind: str) -> Optional[Policy]:
+    return None if doc is None else _named(doc, default_name, kind)
+
+
+# ----------------------------------------------------------------------------- context
+
+def _values(key: str, v) -> Tuple[str, ...]:
+    if isinstance(v, str):
+        return (v,)
+    if isinstance(v, bool):
+        return ("true" if v else "false",)
+    if isinstance(v, (int, float)):
+        return (str(v),)
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return tuple(_values(key, x)[0] for x in v)
+    raise TypeError(f"context value for {key!r} must be a string or a list of strings, "
+                    f"not {type(v).__name__}")
+
+
+def build_context(request: Request, info: PrincipalInfo, resource_account: Optional[str]) -> dict:
+    """The request context: derived global keys, then the caller's keys (lower-cased)."""
+    now = time.time()
+    ctx = {
+        "aws:currenttime": (datetime.fromtimestamp(now, timezone.utc)
+                            .strftime("%Y-%m-%dT%H:%M:%SZ"),),
+        "aws:epochtime": (str(int(now)),),
+        "aws:principaltype": (info.principal_type,),
+        "aws:principalisawsservice": ("true" if info.kind == "service" else "false",),
+    }
+    if info.account:
+        ctx["aws:principalarn"] = (info.role_arn or info.arn,)
+        ctx["aws:principalaccount"] = (info.account,)
+    if info.kind == "user":
+        ctx["aws:username"] = (info.name,)
+    elif info.kind == "root":
+        ctx["aws:userid"] = (info.account,)
+    if resource_account:
+        ctx["aws:resourceaccount"] = (resource_account,)
+    for k, v in request.context.items():
+        ctx[k.lower()] = _values(k, v)
+    return ctx
+
+
+# ----------------------------------------------------------------------------- scanning
+
+def _scan(policy: Policy, action_l: str, resource: str, ctx, info=None):
+    """(allows, denies) of POLICY for the request; allows carry the principal match level."""
+    allows, denies = [], []
+    for st in policy.statements:
+        if not st.action_matches(action_l) or not st.resource_matches(resource, ctx):
+            continue
+        level = DIRECT
+        if st.principal is not None:
+            level = statement_names(st.principal, st.not_principal, info)
+            if level == NO_MATCH:
+                continue
+        if not st.conditions_hold(ctx):
+            continue
+        if st.effect == "Deny":
+            denies.append(st)
+        else:
+            allows.append((st, level))
+    return allows, denies
+
+
+def _reasons(policy: Policy, statements, kind: str) -> List[Reason]:
+    return [Reason(policy.name, st.label, st.effect, kind) for st in statements]
+
+
+class _Side:
+    """Allows and denies collected for one kind of policy."""
+
+    __slots__ = ("allows", "denies")
+
+    def __init__(self):
+        self.allows: List[Tuple[Reason, int]] = []
+        self.denies: List[Reason] = []
+
+    def add(self, policy: Policy, found, kind: str) -> None:
+        allows, denies = found
+        self.allows.extend((Reason(policy.name, st.label, "Allow", kind), lvl) for st, lvl in allows)
+        self.denies.extend(_reasons(policy, denies, kind))
+
+
+def evaluate(request: Request, identity_policies: Iterable = (), resource_policy=None,
+             permissions_boundary=None, session_policy=None) -> Decision:
+    """Decide REQUEST as AWS would; see the module docstring for the exact rules.
+
+    Policies are dicts, JSON strings, or (name, doc) pairs; ``resource_policy``
+    may also be a list (each entry a gate, as in :func:`evaluate_all`).
+    Raises PolicyError for a malformed policy.
+    """
+    return _decide(request, _identity_list(identity_policies), _gates(resource_policy),
+                   _optional(permissions_boundary, "permissions boundary", "boundary"),
+                   _optional(session_policy, "session policy", "session"))
+
+
+def evaluate_all(request: Request, identity_policies: Iterable = (),
+                 resource_policies: Sequence = (), permissions_boundary=None,
+                 session_policy=None) -> Decision:
+    """Like :func:`evaluate` with several resource policies that must all permit.
+
+    For an S3 access point pass ``[("access point policy X", ap_doc, ap_arn),
+    ("bucket policy B", bucket_doc)]``.
+    """
+    gates = [] if not resource_policies else _gates(list(resource_policies))
+    return _decide(request, _identity_list(identity_policies), gates,
+                   _optional(permissions_boundary, "permissions boundary", "boundary"),
+                   _optional(session_policy, "session policy", "session"))
+
+
+def _decide(req: Request, identity: List[Policy], gates, boundary, session) -> Decision:
+    info = parse_principal(req.principal)
+    res_account = req.resource_account or info.account
+    ctx = build_context(req, info, res_account)
+    action_l = req.action.lower()
+    signed = info.kind not in ("anonymous", "service")
+    is_root = info.kind == "root"
+    resources = [req.resource] + [r for _, r in gates if r and r != req.resource]
+
+    ident, bound, sess = _Side(), _Side(), _Side()
+    ident_by_res = {}
+    for res in resources:
+        side = _Side()
+        if signed:
+            for p in identity:
+                side.add(p, _scan(p, action_l, res, ctx), "identity")
+            if boundary is not None and not is_root:
+                bound.add(boundary, _scan(boundary, action_l, res, ctx), "boundary")
+            if session is not None:
+                sess.add(session, _scan(session, action_l, res, ctx), "session")
+        ident_by_res[res] = side
+        ident.denies.extend(side.denies)
+
+    gate_sides = []
+    for policy, override in gates:
+        side = _Side()
+        side.add(policy, _scan(policy, action_l, override or req.resource, ctx, info), "resource")
+        gate_sides.append((override or req.resource, side))
+
+    denied = _explicit_deny(req, ident, gate_sides, bound, sess)
+    if denied is not None:
+        return denied
+    return _allow_or_implicit(req, info, res_account, is_root, signed, ident_by_res, gate_sides,
+                              boundary, bound, session, sess)
+
+
+def _explicit_deny(req, ident, gate_sides, bound, sess) -> Optional[Decision]:
+    res_denies = [r for _, side in gate_sides for r in side.denies]
+    order = (("identity", ident.denies), ("resource", res_denies),
+             ("boundary", bound.denies), ("session", sess.denies))
+    first = next((kind for kind, found in order if found), None)
+    if first is None:
+        return None
+    reasons = _unique([r for _, found in order for r in found])
+    return Decision(EXPLICIT_DENY, reasons, first, req)
+
+
+def _unique(reasons: List[Reason]) -> List[Reason]:
+    seen, out = set(), []
+    for r in reasons:
+        if r not in seen:
+            seen.add(r)
+            out.append(r)
+    return out
+
+
+def _allow_or_implicit(req, info, res_account, is_root, signed, ident_by_res, gate_sides,
+                       boundary, bound, session, sess) -> Decision:
+    same_account = signed and (res_account is None or res_account == info.account)
+    boundary_ok = boundary is None or is_root or bool(bound.allows)
+    session_ok = session is None or bool(sess.allows)
+    root_reason = Reason("root user", f"account {info.account}", "Allow", "identity")
+
+    def identity_reasons(res):
+        if is_root:
+            return [root_reason]
+        return [r for r, _ in ident_by_res[res].allows]
+
+    def identity_effective(res):
+        return signed and bool(identity_reasons(res)) and boundary_ok and session_ok
+
+    reasons: List[Reason] = []
+    if not gate_sides:
+        if same_account and identity_effective(req.resource):
+            reasons = identity_reasons(req.resource) + _limits(boundary, bound, session, sess)
+            return Decision(ALLOWED, _unique(reasons), None, req)
+        return _implicit(req, signed, same_account, is_root, ident_by_res[req.resource],
+                         boundary_ok, session_ok, False)
+
+    passed_any = False
+    for res, side in gate_sides:
+        ok, why = _gate_passes(side, same_account, signed, is_root, identity_effective(res),
+                               boundary_ok, session_ok)
+        if not ok:
+            return _implicit(req, signed, same_account, is_root, ident_by_res[res],
+                             boundary_ok, session_ok, passed_any)
+        passed_any = True
+        if why == "identity":
+            reasons += identity_reasons(res) + _limits(boundary, bound, session, sess)
+        else:
+            reasons += why
+    return Decision(ALLOWED, _unique(reasons), None, req)
+
+
+def _limits(boundary, bound, session, sess) -> List[Reason]:
+    """The boundary/session statements that let an identity allow through."""
+    out = []
+    if boundary is not None:
+        out += [r for r, _ in bound.allows]
+    if session is not None:
+        out += [r for r, _ in sess.allows]
+    return out
+
+
+def _gate_passes(side, same_account, signed, is_root, ident_ok, boundary_ok, session_ok):
+    """(passes, "identity" or the resource reasons that let it pass) for one gate."""
+    levels = {}
+    for r, lvl in side.allows:
+        levels.setdefault(lvl, []).append(r)
+    if not signed:
+        found = levels.get(DIRECT, []) + levels.get(PUBLIC, [])
+        return bool(found), found
+    if same_account:
+        if ident_ok:
+            return True, "identity"
+        if DIRECT in levels:
+            return True, levels[DIRECT]
+        limited = levels.get(ROLE, []) + levels.get(PUBLIC, [])
+        if limited and boundary_ok and session_ok:
+            return True, limited
+        if is_root and ACCOUNT in levels:
+            return True, levels[ACCOUNT]
+        return False, None
+    if ident_ok and side.allows:
+        return True, [r for r, _ in side.allows]
+    return False, None
+
+
+def _implicit(req, signed, same_account, is_root, ident_side, boundary_ok, session_ok,
+              passed_some_gate) -> Decision:
+    if not signed or passed_some_gate:
+        return Decision(IMPLICIT_DENY, [], "resource", req)
+    has_identity_allow = is_root or bool(ident_side.allows)
+    if has_identity_allow and not boundary_ok:
+        return Decision(IMPLICIT_DENY, [], "boundary", req)
+    if has_identity_allow and not session_ok:
+        return Decision(IMPLICIT_DENY, [], "session", req)
+    if has_identity_allow and not same_account:
+        return Decision(IMPLICIT_DENY, [], "resource", req)
+    return Decision(IMPLICIT_DENY, [], "identity", req)

@@ -1,0 +1,153 @@
+"""lint(doc): findings a course on AWS data-lake security should teach.
+
+Each Finding has a level ("error", "warning", "advice"), a stable code, the
+statement label and a message saying what is wrong and how to fix it. lint
+never raises for a malformed policy: that is reported as a "malformed" error.
+
+Codes: malformed, unknown-operator, public-principal, public-principal-conditioned,
+allow-star-star, allow-notaction, allow-notresource, allow-notprincipal,
+variables-need-version, no-encryption-guard, no-tls-guard.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from typing import List, Optional
+
+from labkit.policy.conditions import split_operator
+from labkit.policy.document import Policy, Statement, parse_policy
+from labkit.policy.errors import PolicyError
+from labkit.policy.public import statement_is_public
+
+LEVELS = ("error", "warning", "advice")
+
+
+class Finding:
+    """One lint finding; ``str()`` is "level code [statement]: message"."""
+
+    __slots__ = ("level", "code", "message", "statement")
+
+    def __init__(self, level: str, code: str, message: str, statement: Optional[str] = None):
+        self.level, self.code, self.message, self.statement = level, code, message, statement
+
+    def __str__(self) -> str:
+        where = f" [{self.statement}]" if self.statement else ""
+        return f"{self.level} {self.code}{where}: {self.message}"
+
+    __repr__ = __str__
+
+
+def lint(doc, kind: Optional[str] = None) -> List[Finding]:
+    """Findings for policy DOC (dict or JSON). KIND is inferred from Principal when None."""
+    try:
+        data = json.loads(doc) if isinstance(doc, (str, bytes)) else copy.deepcopy(doc)
+    except json.JSONDecodeError as exc:
+        return [Finding("error", "malformed", f"not valid JSON: {exc}")]
+    findings = _unknown_operators(data)
+    if kind is None:
+        kind = "resource" if _names_principal(data) else "identity"
+    try:
+        policy = parse_policy(data, "policy", kind)
+    except PolicyError as exc:
+        return findings + [Finding("error", "malformed", str(exc), exc.statement)]
+    for st in policy.statements:
+        findings += _statement_findings(st)
+    if "${" in json.dumps(data) and policy.version != "2012-10-17":
+        findings.append(Finding("warning", "variables-need-version",
+                                "policy variables such as ${aws:username} are plain text unless "
+                                "the policy says \"Version\": \"2012-10-17\""))
+    if kind == "resource" and _is_bucket_policy(policy):
+        findings += _bucket_advice(policy)
+    return findings
+
+
+def _statements(data) -> list:
+    raw = data.get("Statement") if isinstance(data, dict) else None
+    items = raw if isinstance(raw, list) else [raw]
+    return [s for s in items if isinstance(s, dict)]
+
+
+def _names_principal(data) -> bool:
+    return any("Principal" in s or "NotPrincipal" in s for s in _statements(data))
+
+
+def _unknown_operators(data) -> List[Finding]:
+    """Report, then remove, unknown condition operators so the rest can be linted."""
+    findings = []
+    for i, st in enumerate(_statements(data)):
+        cond = st.get("Condition")
+        if not isinstance(cond, dict):
+            continue
+        label = f"Sid {st['Sid']}" if st.get("Sid") else f"Statement[{i}]"
+        for op in list(cond):
+            try:
+                split_operator(op)
+            except ValueError as exc:
+                findings.append(Finding("error", "unknown-operator", str(exc), label))
+                del cond[op]
+        if not cond:
+            del st["Condition"]
+    return findings
+
+
+def _statement_findings(st: Statement) -> List[Finding]:
+    if st.effect != "Allow":
+        return []
+    out = []
+    raw = st.raw
+    if st.principal is not None and st.principal.public and not st.not_principal:
+        if statement_is_public(st):
+            out.append(Finding("error", "public-principal",
+                               "Allow with \"Principal\": \"*\" opens this to anyone on the "
+                               "internet; name the users, roles or accounts instead", st.label))
+        else:
+            out.append(Finding("warning", "public-principal-conditioned",
+                               "Allow with \"Principal\": \"*\" is limited only by its Condition; "
+                               "prefer naming the principals", st.label))
+    if _has_star(raw.get("Action")) and _has_star(raw.get("Resource")):
+        out.append(Finding("error", "allow-star-star",
+                           "Allow of every action (\"*\") on every resource (\"*\") is full "
+                           "administrator access; grant the actions and ARNs the job needs",
+                           st.label))
+    for field, code, why in (
+            ("NotAction", "allow-notaction", "allows every action not listed, including actions "
+                                             "AWS adds later; list the allowed actions instead"),
+            ("NotResource", "allow-notresource", "allows every resource not listed; list the "
+                                                 "allowed ARNs instead"),
+            ("NotPrincipal", "allow-notprincipal", "allows everyone not listed, including "
+                                                   "anonymous users; name the principals")):
+        if field in raw:
+            out.append(Finding("warning", code, f"Allow with {field} {why}", st.label))
+    return out
+
+
+def _has_star(value) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return any(v in ("*", "*:*") for v in items)
+
+
+def _is_bucket_policy(policy: Policy) -> bool:
+    text = json.dumps([s.raw.get("Resource", s.raw.get("NotResource")) for s in policy.statements])
+    return "arn:aws:s3:::" in text
+
+
+def _denies_with_key(policy: Policy, action: str, key: str) -> bool:
+    for st in policy.statements:
+        if st.effect == "Deny" and st.action_matches(action.lower()) and any(
+                c.key == key for c in st.conditions):
+            return True
+    return False
+
+
+def _bucket_advice(policy: Policy) -> List[Finding]:
+    out = []
+    if not _denies_with_key(policy, "s3:PutObject", "s3:x-amz-server-side-encryption"):
+        out.append(Finding("advice", "no-encryption-guard",
+                           "no statement denies s3:PutObject without server-side encryption: add a "
+                           "Deny on s3:PutObject when s3:x-amz-server-side-encryption is Null or not "
+                           "AES256/aws:kms"))
+    if not _denies_with_key(policy, "s3:GetObject", "aws:securetransport"):
+        out.append(Finding("advice", "no-tls-guard",
+                           "no statement denies plain-HTTP requests: add a Deny on s3:* when "
+                           "Bool aws:SecureTransport is false"))
+    return out
