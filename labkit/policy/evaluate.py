@@ -393,9 +393,10 @@ def _allow_or_implicit(req, info, res_account, is_root, signed, ident_by_res, ga
             return _implicit(req, signed, same_account, is_root, ident_by_res[res],
                              boundary_ok, session_ok, passed_any)
         passed_any = True
-        if why == "identity":
+        if why == "identity" or not same_account and signed:
+            # Cross-account: the identity side allowed too, so it is part of the reason.
             reasons += identity_reasons(res) + _limits(boundary, bound, session, sess)
-        else:
+        if why != "identity":
             reasons += why
     return Decision(ALLOWED, _unique(reasons), None, req)
 
