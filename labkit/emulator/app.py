@@ -1,7 +1,8 @@
-"""The emulator's WSGI app: moto, with labkit's fidelity and authorization in front.
+"""The emulator's WSGI app: moto, with labkit's authorization in front.
 
-This first version passes every request straight to moto; the authorization
-layer (labkit.emulator.authz) wraps it.
+moto's own IAM enforcement stays off: it ignores conditions, resource policies
+and boundaries (see /work/shared/notes/moto-fidelity.md). Instead
+labkit.emulator.authz decides every request with labkit.policy.
 """
 from __future__ import annotations
 
@@ -14,4 +15,10 @@ def make_app(*, root_access_key_id: str | None = None, enforce: bool = True):
     """
     from moto.server import DomainDispatcherApplication, create_backend_app
 
-    return DomainDispatcherApplication(create_backend_app)
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    if not enforce:
+        return moto_app
+    from labkit.emulator.authz import AuthorizationMiddleware, moto_patches
+
+    moto_patches.install()
+    return AuthorizationMiddleware(moto_app, root_access_key_id=root_access_key_id)

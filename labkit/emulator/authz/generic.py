@@ -1,0 +1,159 @@
+"""Query, JSON and REST-JSON services: the IAM action and resource of a request.
+
+The action is the service's IAM prefix plus the operation name (from the
+``Action`` parameter, ``X-Amz-Target``, or, for REST-JSON services such as
+Lambda and EKS, the botocore model's HTTP route). Resources are ARNs where
+AWS has resource-level permissions that the course uses (IAM users, groups,
+roles, policies; STS roles; Lambda functions; ECR repositories; EKS
+clusters), else ``"*"``.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import List, Optional, Tuple
+
+from labkit.emulator.request import AwsRequest
+
+#: signing name -> IAM action prefix, where they differ
+_PREFIX = {"monitoring": "cloudwatch", "email": "ses", "execute-api": "execute-api"}
+#: services served with the REST-JSON protocol (operation found from the HTTP route)
+_REST_SERVICES = {"lambda": "lambda", "eks": "eks"}
+#: STS calls that need no permission on AWS.
+UNCHECKED = {("sts", "GetCallerIdentity"), ("sts", "GetSessionToken"),
+             ("sts", "AssumeRoleWithWebIdentity"), ("sts", "AssumeRoleWithSAML")}
+
+
+def action_prefix(service: str) -> str:
+    return _PREFIX.get(service, service)
+
+
+# ----------------------------------------------------------------------------- REST routes
+
+@lru_cache(maxsize=None)
+def _routes(service: str) -> Tuple[Tuple[str, "re.Pattern[str]", int, str], ...]:
+    """(method, path regex, literal length, operation) from botocore's model, most specific first."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = http.get("requestUri", "/").split("?", 1)[0]
+        pattern, literal = _template_regex(uri)
+        routes.append((http.get("method", "POST"), pattern, literal, name))
+    routes.sort(key=lambda r: -r[2])
+    return tuple(routes)
+
+
+def _template_regex(uri: str):
+    out, literal, pos = [], 0, 0
+    for m in re.finditer(r"\{([^}]+)\}", uri):
+        text = uri[pos:m.start()]
+        out.append(re.escape(text))
+        literal += len(text)
+        name = m.group(1)
+        greedy = name.endswith("+")
+        out.append(f"(?P<{re.sub(r'[^A-Za-z0-9_]', '_', name.rstrip('+'))}>"
+                   + (".+" if greedy else "[^/]+") + ")")
+        pos = m.end()
+    out.append(re.escape(uri[pos:]))
+    literal += len(uri) - pos
+    return re.compile("^" + "".join(out).rstrip("/") + "/?$"), literal
+
+
+def rest_operation(service: str, method: str, path: str) -> Tuple[Optional[str], dict]:
+    """(operation, path parameters) of a REST-JSON request, or (None, {})."""
+    for m_method, pattern, _lit, name in _routes(service):
+        if m_method != method:
+            continue
+        m = pattern.match(path)
+        if m:
+            return name, m.groupdict()
+    return None, {}
+
+
+# ----------------------------------------------------------------------------- resources
+
+def _iam_user_arn(account: str, name: str, path: Optional[str] = None) -> str:
+    if path is None:
+        path = _existing_path(account, "users", name)
+    return f"arn:aws:iam::{account}:user{path or '/'}{name}"
+
+
+def _existing_path(account: str, kind: str, name: str) -> str:
+    """The path of an existing IAM user/group/role (AWS ARNs include it)."""
+    from labkit.emulator.authz.identity import iam_backend
+
+    store = getattr(iam_backend(account), kind, {})
+    if kind == "roles":
+        found = next((r for r in store.values() if r.name == name), None)
+    else:
+        found = store.get(name)
+    return getattr(found, "path", "/") if found is not None else "/"
+
+
+def iam_resource(req: AwsRequest, op: str, account: str, caller_arn: str) -> str:
+    """The resource ARN AWS evaluates for IAM operation OP."""
+    p = req.param
+    if op == "SimulatePrincipalPolicy" and p("PolicySourceArn"):
+        return p("PolicySourceArn")
+    if op == "CreatePolicy":
+        return f"arn:aws:iam::{account}:policy{p('Path', '/')}{p('PolicyName', '')}"
+    if "Group" in op and p("GroupName"):
+        path = p("Path") if op == "CreateGroup" else None
+        return f"arn:aws:iam::{account}:group{path or _existing_path(account, 'groups', p('GroupName'))}{p('GroupName')}"
+    if ("Role" in op or "RolePolicy" in op) and p("RoleName"):
+        path = p("Path") if op == "CreateRole" else None
+        return f"arn:aws:iam::{account}:role{path or _existing_path(account, 'roles', p('RoleName'))}{p('RoleName')}"
+    if "InstanceProfile" in op and p("InstanceProfileName"):
+        return f"arn:aws:iam::{account}:instance-profile/{p('InstanceProfileName')}"
+    if p("UserName"):
+        return _iam_user_arn(account, p("UserName"), p("Path") if op == "CreateUser" else None)
+    if op in ("CreateAccessKey", "ListAccessKeys", "GetUser", "DeleteAccessKey",
+              "UpdateAccessKey", "ChangePassword") and ":user/" in caller_arn:
+        return caller_arn  # these default to the calling user
+    if p("PolicyArn") and "Policy" in op:
+        return p("PolicyArn")
+    return "*"
+
+
+def _json_name(req: AwsRequest, *keys: str) -> Optional[str]:
+    data = req.json_body()
+    for key in keys:
+        if isinstance(data.get(key), str):
+            return data[key]
+    return None
+
+
+def resource(req: AwsRequest, op: str, account: str, caller_arn: str, path_params: dict) -> str:
+    """The resource ARN AWS evaluates for OP, or "*" where AWS has none we model."""
+    service, region = req.service, req.region
+    if service == "iam":
+        return iam_resource(req, op, account, caller_arn)
+    if service == "sts" and op == "AssumeRole" and req.param("RoleArn"):
+        return req.param("RoleArn")
+    if service == "lambda" and path_params.get("FunctionName"):
+        name = path_params["FunctionName"]
+        if name.startswith("arn:"):
+            return name
+        return f"arn:aws:lambda:{region}:{account}:function:{name.split(':')[0]}"
+    if service == "ecr":
+        name = _json_name(req, "repositoryName")
+        if name:
+            return f"arn:aws:ecr:{region}:{account}:repository/{name}"
+    if service == "eks" and path_params.get("name"):
+        return f"arn:aws:eks:{region}:{account}:cluster/{path_params['name']}"
+    return "*"
+
+
+def checks(req: AwsRequest, account: str, caller_arn: str) -> List[Tuple[str, str]]:
+    """[(action, resource)] the request needs; [] when nothing is checked."""
+    path_params: dict = {}
+    op = req.operation
+    if op is None and req.service in _REST_SERVICES:
+        op, path_params = rest_operation(_REST_SERVICES[req.service], req.method, req.path)
+    if op is None or (req.service, op) in UNCHECKED:
+        return []
+    action = f"{action_prefix(req.service)}:{op}"
+    return [(action, resource(req, op, account, caller_arn, path_params))]
