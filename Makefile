@@ -1,0 +1,52 @@
+# The two commands a newcomer needs: `make run` and `make test` (and `make lab`).
+# Each creates .venv if missing and installs the pinned set once (a stamp file
+# records which lock it installed, so editing the lock reinstalls).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.labkit-installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+# Offline by construction: lessons and tests may only reach loopback.
+export LABKIT_NO_NETWORK := 1
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: install run test lab release lock bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@rm -f $(VENV)/.labkit-installed-*
+	@touch $@
+
+## Execute every lesson headless against the emulator; summary in build/summary.md
+run: install
+	$(PY) -m labkit run --out build
+
+## The whole test suite, every notebook under nbval included
+test: install
+	$(PY) -m pytest -n 2 --dist loadfile tests
+
+## JupyterLab on the lessons
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/
+
+## Student versions of the lessons (solutions stubbed, hidden checks removed)
+release: install
+	$(PY) -m labkit release --out build/release
+
+## Benchmarks (figures, not tests)
+bench: install
+	$(PY) benchmarks/bench_lessons.py
+
+## Re-resolve the pins from pyproject.toml in a scratch venv
+lock:
+	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
+	build/lockenv/bin/pip install --quiet pip==25.3 && build/lockenv/bin/pip install --quiet '.[test]'
+	(head -2 requirements.lock; build/lockenv/bin/pip freeze --exclude-editable | grep -vE '^(labkit|pip|setuptools|wheel)[= ]') > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf build

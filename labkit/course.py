@@ -1,0 +1,70 @@
+"""The lessons, in order, and the reference builds that let each one run alone.
+
+A lesson may start in a fresh kernel, in any order: ``labkit.start(NAME,
+lesson="04")`` first runs the builders of the lessons before 04 (the reference
+solutions of 01-03), each idempotent, so 04 finds the users, buckets and access
+points it expects. Nothing is passed between notebooks.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    notebook: str
+    #: "module:function" that builds this lesson's end state (reference solution),
+    #: or None when later lessons do not depend on it.
+    builder: str | None = None
+
+    def build(self, lab) -> None:
+        if self.builder:
+            module, _, function = self.builder.partition(":")
+            getattr(importlib.import_module(module), function)(lab)
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson("00", "Setup and credentials", "00_setup_and_credentials.ipynb"),
+    Lesson("01", "IAM users and groups", "01_iam_users_and_groups.ipynb", "labkit.iam:build"),
+)
+
+
+def lesson_ids() -> list[str]:
+    return [lesson.id for lesson in LESSONS]
+
+
+def normalize(lesson: str | int) -> str:
+    """"4", 4 and "04" all mean lesson 04; anything else is a clear error."""
+    text = str(lesson).strip()
+    text = text.zfill(2) if text.isdigit() else text
+    if text not in lesson_ids():
+        raise ValueError(f"lesson {lesson!r} does not exist; lessons are {', '.join(lesson_ids())}")
+    return text
+
+
+def get(lesson: str | int) -> Lesson:
+    wanted = normalize(lesson)
+    return next(item for item in LESSONS if item.id == wanted)
+
+
+def build_through(lab, lesson: str | int) -> list[str]:
+    """Build the end state of every lesson up to and including ``lesson``."""
+    wanted = normalize(lesson)
+    built = build_upto(lab, wanted)
+    get(wanted).build(lab)
+    return built + [wanted]
+
+
+def build_upto(lab, lesson: str | int) -> list[str]:
+    """Build the end state of every lesson before ``lesson``; return their ids."""
+    wanted = normalize(lesson)
+    built = []
+    for item in LESSONS:
+        if item.id >= wanted:
+            break
+        item.build(lab)
+        built.append(item.id)
+    return built

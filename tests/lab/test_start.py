@@ -1,0 +1,97 @@
+"""labkit.start(): target choice, safety, idempotence, lab-local files."""
+import os
+from pathlib import Path
+
+import pytest
+
+import labkit
+from labkit import course, target
+from labkit.emulator import ensure_running
+
+
+@pytest.fixture
+def clean_env(tmp_path, monkeypatch):
+    """Snapshot os.environ (start() edits it) and give the test a fake HOME with ~/.aws."""
+    saved = dict(os.environ)
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "credentials").write_text(
+        "[default]\naws_access_key_id = AKIAREALLEARNERKEY00\naws_secret_access_key = real\n")
+    monkeypatch.setenv("HOME", str(home))
+    yield home
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_bad_name_fails_before_anything_is_created(clean_env):
+    home = Path(os.environ["LABKIT_HOME"])
+    before = set(home.rglob("*")) if home.exists() else set()
+    with pytest.raises(ValueError, match="lower-case"):
+        labkit.start("Not_Valid", lesson="01")
+    after = set(home.rglob("*")) if home.exists() else set()
+    assert after == before
+
+
+def test_unknown_lesson_is_a_clear_error(clean_env):
+    with pytest.raises(ValueError, match="lessons are 00, 01"):
+        labkit.start("demo", lesson="42")
+
+
+def test_emulator_mode_ignores_real_credentials_and_leaves_home_aws_alone(clean_env):
+    os.environ["AWS_ACCESS_KEY_ID"] = "AKIAREALLEARNERKEY00"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "real-secret"
+    os.environ["AWS_PROFILE"] = "my-real-profile"
+    creds = clean_env / ".aws" / "credentials"
+    before = (creds.read_text(), creds.stat().st_mtime_ns)
+    lab = labkit.start("safe", lesson="00", verbose=False)
+    assert "AWS_ACCESS_KEY_ID" not in os.environ and "AWS_PROFILE" not in os.environ
+    assert lab.whoami().startswith(f"arn:aws:iam::{lab.account_id}:")  # the lab's root
+    assert (creds.read_text(), creds.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in (clean_env / ".aws").iterdir()) == ["credentials"]
+    assert Path(os.environ["AWS_SHARED_CREDENTIALS_FILE"]).is_relative_to(os.environ["LABKIT_HOME"])
+
+
+def test_start_rebuilds_earlier_lessons_and_is_idempotent(clean_env, monkeypatch):
+    # Whatever lesson comes after 01, starting it must rebuild 01's users and profiles.
+    if len(course.LESSONS) == 2:
+        monkeypatch.setattr(course, "LESSONS", course.LESSONS + (course.Lesson("02", "x", "x"),))
+    later = next(i for i in course.lesson_ids() if i > "01")
+    first = labkit.start("twice", lesson=later, verbose=False)
+    second = labkit.start("twice", lesson=later, verbose=False)
+    assert second.emulator is first.emulator
+    users = {u["UserName"] for u in second.client("iam").list_users()["Users"]}
+    assert set(second.names.users) <= users
+    assert second.whoami(profile="analyst-twice").endswith(":user/analyst-twice")
+    keys = second.client("iam").list_access_keys(UserName="analyst-twice")["AccessKeyMetadata"]
+    assert len(keys) == 1  # the second start reused the saved key
+
+
+def test_aws_target_without_account_refuses_before_any_call(clean_env):
+    os.environ.pop("LABKIT_AWS_ACCOUNT", None)
+    with pytest.raises(target.TargetError, match="LABKIT_AWS_ACCOUNT"):
+        labkit.start("real", lesson="01", target="aws")
+
+
+def test_aws_target_with_the_wrong_account_refuses(clean_env):
+    # The emulator plays STS here: it reports its own account, not the one the learner named.
+    emulator = ensure_running()
+    os.environ.update(emulator.client_environ())
+    os.environ["AWS_ACCESS_KEY_ID"] = emulator.root.access_key_id
+    os.environ["AWS_SECRET_ACCESS_KEY"] = emulator.root.secret_access_key
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    os.environ["LABKIT_AWS_ACCOUNT"] = "111122223333"
+    with pytest.raises(target.TargetError, match="belong to account 123456789012"):
+        labkit.start("real", lesson="01", target="aws")
+    assert not (Path(os.environ["LABKIT_HOME"]) / "real").exists()
+
+
+@pytest.mark.parametrize("value", ["prod", "AWS-prod", "localstack"])
+def test_unknown_target_is_refused(value, clean_env):
+    with pytest.raises(target.TargetError, match="not a target"):
+        target.choose(value)
+
+
+def test_account_id_must_be_twelve_digits(clean_env, monkeypatch):
+    monkeypatch.setenv("LABKIT_AWS_ACCOUNT", "12345")
+    with pytest.raises(target.TargetError, match="12-digit"):
+        target.expected_account()

@@ -1,0 +1,25 @@
+"""Each lesson runs twice in a row in one kernel (Run All, then Run All again)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lesson_runs_twice_in_the_same_kernel(path, tmp_path):
+    nb = nbformat.read(path, as_version=4)
+    env = {**os.environ, "LABKIT_NO_NETWORK": "1", "LABKIT_HOME": str(tmp_path)}
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel(env=env):
+        for _ in range(2):
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)  # raises CellExecutionError on failure
