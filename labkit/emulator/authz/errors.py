@@ -20,6 +20,8 @@ Response = Tuple[int, List[Tuple[str, str]], bytes]
 
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}
 _REST_JSON = {"lambda", "eks"}
+#: JSON/CBOR services that keep their old query-API error codes (awsQueryCompatible)
+_QUERY_COMPATIBLE = {"monitoring"}
 #: query-API codes of query-compatible JSON/CBOR services (CloudWatch)
 _QUERY_CODES = {"AccessDeniedException": "AccessDenied",
                 "UnrecognizedClientException": "InvalidClientTokenId",
@@ -68,8 +70,11 @@ def error(req: AwsRequest, status: int, code: str, message: str, extra: str = ""
         return status, [("Content-Type", "text/xml;charset=UTF-8")], _xml(body)
     if proto == "json":
         body = json.dumps({"__type": code, "message": message}).encode()
-        return status, [("Content-Type", "application/x-amz-json-1.1"),
-                        ("x-amzn-RequestId", rid), ("x-amzn-ErrorType", code)], body
+        headers = [("Content-Type", "application/x-amz-json-1.1"),
+                   ("x-amzn-RequestId", rid), ("x-amzn-ErrorType", code)]
+        if req.service in _QUERY_COMPATIBLE:
+            headers.append(("x-amzn-query-error", f"{_QUERY_CODES.get(code, code)};Sender"))
+        return status, headers, body
     if proto == "rest-json":
         body = json.dumps({"Message": message, "message": message}).encode()
         return status, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
@@ -92,7 +97,7 @@ def access_denied(req: AwsRequest, message: str) -> Response:
     if proto == "ec2":
         return error(req, 403, "UnauthorizedOperation",
                      f"You are not authorized to perform this operation. {message}")
-    if proto == "cbor":
+    if proto == "cbor" or req.service in _QUERY_COMPATIBLE:
         return error(req, 403, "AccessDeniedException", message)
     if proto == "json":
         return error(req, 400, "AccessDeniedException", message)
@@ -115,7 +120,7 @@ def invalid_key(req: AwsRequest, access_key_id: str, reason: str = "InvalidId") 
         return error(req, 401, "AuthFailure",
                      "AWS was not able to validate the provided access credentials")
     message = "The security token included in the request is invalid."
-    if proto == "cbor":
+    if proto == "cbor" or req.service in _QUERY_COMPATIBLE:
         return error(req, 403, "UnrecognizedClientException", message)
     if proto == "json":
         return error(req, 400, "UnrecognizedClientException", message)

@@ -1,4 +1,10 @@
-"""moto additions the authorization layer relies on: user permissions boundaries.
+"""moto changes the authorization layer relies on: user permissions boundaries, and
+no second opinion from moto on bucket policies.
+
+moto evaluates bucket policies itself on object calls, ignoring conditions (a
+Deny "unless encrypted" denies even encrypted uploads) and principals.
+labkit's middleware has already decided every request with labkit.policy, so
+``FakeBucket.get_permission`` is made to agree with it (PERMITTED).
 
 moto stores role boundaries but has no PutUserPermissionsBoundary /
 DeleteUserPermissionsBoundary, ignores CreateUser's PermissionsBoundary, and
@@ -40,6 +46,16 @@ def _user_boundary(self):
             "PermissionsBoundaryArn": arn}
 
 
+def _defer_bucket_policies_to_labkit() -> None:
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self, action: str, resource: str):
+        return PermissionResult.PERMITTED  # decided before moto saw the request
+
+    FakeBucket.get_permission = get_permission
+
+
 def install() -> None:
     """Add user permissions boundaries to moto's IAM (once per process)."""
     global _installed
@@ -73,6 +89,7 @@ def install() -> None:
             self.backend.get_user(self._get_param("UserName")).permissions_boundary_arn = boundary
         return result
 
+    _defer_bucket_policies_to_labkit()
     IamResponse.put_user_permissions_boundary = put_boundary
     IamResponse.delete_user_permissions_boundary = delete_boundary
     IamResponse.create_user = create_user

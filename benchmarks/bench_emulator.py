@@ -1,0 +1,87 @@
+"""Cost of the emulator's authorization layer: 1 KB put+get, enforced vs bare moto.
+
+Runs two emulators in this process (same moto state): one with enforce=True,
+called as an IAM user whose access comes from a group policy, a user policy
+and a bucket policy with a condition; one with enforce=False (bare moto).
+Prints the median put+get latency of each and their ratio (target <= 1.3).
+
+    .venv/bin/python benchmarks/bench_emulator.py [ROUNDS]
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from labkit.emulator.server import Emulator  # noqa: E402
+
+BUCKET = "bench-authz-bucket"
+BODY = b"x" * 1024
+
+
+def _setup(em) -> tuple[str, str]:
+    """A bucket with an SSE-enforcing policy and a user allowed by group + user policy."""
+    s3, iam = em.client("s3"), em.client("iam")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "DenyUnencrypted", "Effect": "Deny", "Principal": "*",
+                       "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/*",
+                       "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}}]}))
+    iam.create_group(GroupName="bench-group")
+    iam.put_group_policy(GroupName="bench-group", PolicyName="read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                       "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]}]}))
+    iam.create_user(UserName="bench-user")
+    iam.add_user_to_group(GroupName="bench-group", UserName="bench-user")
+    iam.put_user_policy(UserName="bench-user", PolicyName="write", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject",
+                       "Resource": f"arn:aws:s3:::{BUCKET}/*",
+                       "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": "AES256"}}}]}))
+    key = iam.create_access_key(UserName="bench-user")["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def _median_ms(s3, rounds: int) -> float:
+    samples = []
+    for i in range(rounds):
+        start = time.perf_counter()
+        s3.put_object(Bucket=BUCKET, Key=f"k{i % 10}", Body=BODY, ServerSideEncryption="AES256")
+        s3.get_object(Bucket=BUCKET, Key=f"k{i % 10}")["Body"].read()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def main(rounds: int = 200) -> float:
+    home = Path(tempfile.mkdtemp(prefix="labkit-bench-"))
+    enforced = Emulator(home / "enforced", enforce=True).start()
+    bare = Emulator(home / "bare", enforce=False).start()
+    try:
+        key_id, secret = _setup(enforced)
+        user_s3 = enforced.client("s3", key_id, secret)
+        bare_s3 = bare.client("s3", key_id, secret)
+        _median_ms(user_s3, 20), _median_ms(bare_s3, 20)  # warm up both paths
+        # Interleave the two so machine load affects both alike.
+        enforced_ms, bare_ms = [], []
+        for _ in range(5):
+            enforced_ms.append(_median_ms(user_s3, rounds // 5))
+            bare_ms.append(_median_ms(bare_s3, rounds // 5))
+        e, b = statistics.median(enforced_ms), statistics.median(bare_ms)
+        print(f"1 KB put+get median, enforce=True (IAM user, group+user+bucket policies): {e:.2f} ms")
+        print(f"1 KB put+get median, enforce=False (bare moto):                           {b:.2f} ms")
+        print(f"ratio: {e / b:.2f}x (target <= 1.3x)")
+        return e / b
+    finally:
+        enforced.stop()
+        bare.stop()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
