@@ -214,13 +214,24 @@ def _values(key: str, v) -> Tuple[str, ...]:
                     f"not {type(v).__name__}")
 
 
+_CLOCK = [-1, ("",), ("",)]
+
+
+def _now() -> Tuple[Tuple[str], Tuple[str]]:
+    """(aws:CurrentTime, aws:EpochTime) values, formatted once per second."""
+    second = int(time.time())
+    if second != _CLOCK[0]:
+        text = datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        _CLOCK[:] = [second, (text,), (str(second),)]
+    return _CLOCK[1], _CLOCK[2]
+
+
 def build_context(request: Request, info: PrincipalInfo, resource_account: Optional[str]) -> dict:
     """The request context: derived global keys, then the caller's keys (lower-cased)."""
-    now = time.time()
+    current, epoch = _now()
     ctx = {
-        "aws:currenttime": (datetime.fromtimestamp(now, timezone.utc)
-                            .strftime("%Y-%m-%dT%H:%M:%SZ"),),
-        "aws:epochtime": (str(int(now)),),
+        "aws:currenttime": current,
+        "aws:epochtime": epoch,
         "aws:principaltype": (info.principal_type,),
         "aws:principalisawsservice": ("true" if info.kind == "service" else "false",),
     }
