@@ -6,6 +6,15 @@
 - authz/: who may do what, decided by labkit.policy
 - fidelity/: one module per AWS service where moto needs correcting
 """
-from labkit.emulator.server import Emulator, ensure_running, get_running
+from labkit.emulator.server import (
+    ATTACH_VARIABLE,
+    AttachedEmulator,
+    Emulator,
+    attached_from_environment,
+    ensure_running,
+    get_running,
+    write_attach_file,
+)
 
-__all__ = ["Emulator", "ensure_running", "get_running"]
+__all__ = ["ATTACH_VARIABLE", "AttachedEmulator", "Emulator", "attached_from_environment",
+           "ensure_running", "get_running", "write_attach_file"]

@@ -130,7 +130,11 @@ def _serve(name: str, upto: str) -> None:
     lab = labkit.start(name, lesson="00", verbose=False)
     if upto:
         course.build_through(lab, upto)
+    from labkit.emulator import write_attach_file
+
+    attach = write_attach_file(lab.emulator, config.labkit_home() / name / "sandbox-attach.json")
     state = {"pid": os.getpid(), "name": name, "upto": upto, "url": lab.emulator.url,
+             "attach_file": str(attach),
              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "environ": lab.environ,
              "profiles": lab.files.profiles()}
     path = state_file(name)
@@ -140,6 +144,7 @@ def _serve(name: str, upto: str) -> None:
 
     def finish(*_):
         path.unlink(missing_ok=True)
+        attach.unlink(missing_ok=True)
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, finish)

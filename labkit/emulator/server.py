@@ -127,6 +127,66 @@ class Emulator:
         }
 
 
+class AttachedEmulator:
+    """An emulator running in another process (a grader, the terminal sandbox).
+
+    Built from the dict ``Emulator.describe()`` returns; offers what a lab needs
+    (URL, CA bundle, root credentials, client environment, clients) but cannot
+    be stopped or reset from here.
+    """
+
+    running = True
+
+    def __init__(self, description: dict):
+        self.url = description["url"]
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self.ca_bundle = Path(description["ca_bundle"])
+        self.account_id = description["account_id"]
+        self.root = RootCredentials(description["root_access_key_id"],
+                                    description["root_secret_access_key"])
+
+    client_environ = Emulator.client_environ
+    client = Emulator.client
+
+
+def _describe(self: Emulator) -> dict:
+    """What another process needs to attach (contains the lab root's secret: keep private)."""
+    return {"url": self.url, "ca_bundle": str(self.ca_bundle), "account_id": self.account_id,
+            "root_access_key_id": self.root.access_key_id,
+            "root_secret_access_key": self.root.secret_access_key}
+
+
+Emulator.describe = _describe
+
+#: When set, labkit.start() attaches to the emulator described in this JSON file
+#: instead of starting one in the kernel.
+ATTACH_VARIABLE = "LABKIT_EMULATOR_ATTACH"
+
+
+def write_attach_file(emulator: Emulator, path: Path) -> Path:
+    """Write ``emulator.describe()`` to ``path`` (mode 0600, atomically)."""
+    import json
+
+    from labkit.emulator.tls import _write_private
+
+    _write_private(Path(path), json.dumps(emulator.describe()).encode())
+    return Path(path)
+
+
+def attached_from_environment() -> AttachedEmulator | None:
+    """The emulator named by LABKIT_EMULATOR_ATTACH, if set."""
+    import json
+
+    path = os.environ.get(ATTACH_VARIABLE)
+    if not path:
+        return None
+    try:
+        return AttachedEmulator(json.loads(Path(path).read_text()))
+    except (OSError, ValueError, KeyError) as exc:
+        raise RuntimeError(f"{ATTACH_VARIABLE}={path} does not describe a running emulator "
+                           f"({exc}); unset it to start one in this kernel.") from None
+
+
 def get_running() -> Emulator | None:
     """The emulator of this process, if one was started."""
     return _RUNNING

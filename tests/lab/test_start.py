@@ -95,3 +95,32 @@ def test_account_id_must_be_twelve_digits(clean_env, monkeypatch):
     monkeypatch.setenv("LABKIT_AWS_ACCOUNT", "12345")
     with pytest.raises(target.TargetError, match="12-digit"):
         target.expected_account()
+
+
+def test_a_kernel_attaches_to_an_emulator_running_elsewhere(clean_env, tmp_path):
+    """What graders and the terminal sandbox rely on: state lives outside the kernel."""
+    import subprocess
+    import sys
+
+    from labkit.emulator import Emulator, write_attach_file
+
+    outside = Emulator(tmp_path / "grader-home").start()
+    try:
+        attach = write_attach_file(outside, tmp_path / "attach.json")
+        code = ("import labkit; lab = labkit.start('attach', lesson='00', verbose=False); "
+                "lab.client('iam').create_user(UserName='made-in-kernel'); print(lab.emulator.url)")
+        env = {**os.environ, "LABKIT_EMULATOR_ATTACH": str(attach)}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == outside.url
+        users = outside.client("iam").list_users()["Users"]
+        assert "made-in-kernel" in {u["UserName"] for u in users}
+    finally:
+        outside.stop()
+
+
+def test_attach_file_that_is_missing_is_a_clear_error(clean_env, tmp_path):
+    os.environ["LABKIT_EMULATOR_ATTACH"] = str(tmp_path / "nope.json")
+    with pytest.raises(RuntimeError, match="unset it"):
+        labkit.start("demo", lesson="00", verbose=False)
