@@ -21,12 +21,13 @@ import base64
 import binascii
 import ipaddress
 import math
+import re
 from datetime import datetime, timezone
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from labkit.policy.errors import PolicyError
-from labkit.policy.matching import arn_match, glob_match
-from labkit.policy.variables import substitute
+from labkit.policy.matching import arn_match, arn_regex_from_pieces, glob_match, glob_regex
+from labkit.policy.variables import resolve_tokens, substitute, tokenize
 
 # --- value parsers: policy-side parsing errors are the author's mistake -------------
 
@@ -110,7 +111,8 @@ def _ops() -> Dict[str, _Op]:
 
     eq = lambda c, p: c == p  # noqa: E731
     ieq = lambda c, p: c.lower() == p.lower()  # noqa: E731
-    like = lambda c, p: glob_match(p, c)  # noqa: E731
+    like = lambda c, p: (p.fullmatch(c) is not None if not isinstance(p, str)  # noqa: E731
+                         else glob_match(p, c))
     add("StringEquals", ident, eq, variables=True, family="String")
     add("StringNotEquals", ident, eq, True, True, "String")
     add("StringEqualsIgnoreCase", ident, ieq, variables=True, family="String")
@@ -130,7 +132,8 @@ def _ops() -> Dict[str, _Op]:
     add("BinaryEquals", _binary, _binary_eq, family="Binary")
     add("IpAddress", _ip_network, _ip_in, family="Ip")
     add("NotIpAddress", _ip_network, _ip_in, True, family="Ip")
-    arn = lambda c, p: arn_match(p, c)  # noqa: E731
+    arn = lambda c, p: (p.fullmatch(c) is not None if not isinstance(p, str)  # noqa: E731
+                        else arn_match(p, c))
     add("ArnEquals", ident, arn, variables=True, family="Arn")
     add("ArnLike", ident, arn, variables=True, family="Arn")
     add("ArnNotEquals", ident, arn, True, True, "Arn")
@@ -183,6 +186,21 @@ def _hint(base: str) -> str:
     return "; see the IAM condition operators reference for the valid names"
 
 
+_WILDCARD_OPS = {"StringLike", "StringNotLike", "ArnEquals", "ArnLike", "ArnNotEquals",
+                 "ArnNotLike"}
+
+
+def _resolved_pattern(raw: str, ctx, family: str):
+    """A compiled pattern for a wildcard value whose variables and ${*} escapes are literal."""
+    pieces = resolve_tokens(tokenize(raw), ctx)
+    if pieces is None:
+        return None
+    if family == "Arn":
+        return arn_regex_from_pieces(pieces)
+    body = "".join(glob_regex(text).pattern if wild else re.escape(text) for text, wild in pieces)
+    return re.compile(body, re.DOTALL)
+
+
 class Check:
     """One (operator, key, values) test inside a Condition block."""
 
@@ -220,10 +238,15 @@ class Check:
     def _values_for(self, ctx: Mapping[str, Sequence[str]]):
         if not self.dynamic:
             return self.values
-        resolved = (substitute(v, ctx) for v in self.raw)
         # A value whose variable cannot be resolved matches nothing.
         out = []
-        for v in resolved:
+        for raw in self.raw:
+            if self.op.name in _WILDCARD_OPS:
+                pattern = _resolved_pattern(raw, ctx, self.op.family)
+                if pattern is not None:
+                    out.append(pattern)
+                continue
+            v = substitute(raw, ctx)
             if v is None:
                 continue
             try:

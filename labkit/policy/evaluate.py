@@ -163,10 +163,16 @@ def _named(item, default_name: str, kind: str) -> Policy:
     return parse_policy(item, default_name, kind)
 
 
+def _is_pair(item) -> bool:
+    """True for a single (name, doc) pair (a name is not JSON text)."""
+    return (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+            and not item[0].lstrip().startswith("{"))
+
+
 def _identity_list(policies) -> List[Policy]:
     if policies is None:
         return []
-    if isinstance(policies, (dict, str, bytes, Policy)):
+    if isinstance(policies, (dict, str, bytes, Policy)) or _is_pair(policies):
         policies = [policies]
     return [_named(p, f"identity policy {i + 1}", "identity") for i, p in enumerate(policies)]
 

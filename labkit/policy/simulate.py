@@ -125,8 +125,8 @@ def _result(req, d, by_id, parsed, boundary) -> Dict[str, Any]:
 
 def _matched(reason, by_id) -> Dict[str, Any]:
     policy, stype, doc = by_id[reason.policy]
-    index = next(st.index for st in policy.statements if st.label == reason.statement)
-    start, end = _positions(doc, index)
+    index = next((st.index for st in policy.statements if st.label == reason.statement), None)
+    start, end = _positions(doc, index) if index is not None else _positions("", 0)
     return {"SourcePolicyId": reason.policy, "SourcePolicyType": stype,
             "StartPosition": start, "EndPosition": end}
 

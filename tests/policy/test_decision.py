@@ -176,3 +176,8 @@ def test_decision_exposes_request():
                                        '{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}']])
 def test_identity_policy_forms(identity):
     assert run(identity=identity).allowed
+
+
+def test_single_named_identity_policy_without_list():
+    d = run(identity=("solo", doc(allow(Sid="S"))))
+    assert d.allowed and str(d.reasons[0]) == "solo/Sid S (Allow)"

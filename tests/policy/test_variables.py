@@ -79,3 +79,22 @@ def test_old_version_treats_variables_as_text():
 def test_reasons_for_variable_match():
     d = evaluate(Request(BOB, "s3:GetObject", "arn:aws:s3:::lab/home/bob/f"), [("home", HOME)])
     assert [str(r) for r in d.reasons] == ["home/Statement[1] (Allow)"]
+
+
+@pytest.mark.parametrize("value,prefix,want", [
+    ("home/${aws:username}/*", "home/bob/x", "allowed"),
+    ("home/${*}", "home/*", "allowed"),          # ${*} is a literal asterisk in StringLike too
+    ("home/${*}", "home/anything", "implicit_deny"),
+    ("home/${?}", "home/x", "implicit_deny"),
+])
+def test_like_values_with_variables_and_escapes(value, prefix, want):
+    pol = doc(allow("s3:ListBucket", Condition={"StringLike": {"s3:prefix": value}}))
+    assert decide(pol, "s3:ListBucket", "arn:aws:s3:::lab", {"s3:prefix": prefix},
+                  principal=BOB) == want
+
+
+def test_variable_in_arn_condition():
+    pol = doc(allow(Condition={"ArnLike": {"aws:SourceArn": "arn:aws:s3:::${aws:username}-*"}}))
+    assert decide(pol, context={"aws:SourceArn": "arn:aws:s3:::bob-logs"}, principal=BOB) == "allowed"
+    assert decide(pol, context={"aws:SourceArn": "arn:aws:s3:::eve-logs"}, principal=BOB) == \
+        "implicit_deny"
