@@ -257,15 +257,22 @@ def build_context(request: Request, info: PrincipalInfo, resource_account: Optio
 
 # ----------------------------------------------------------------------------- scanning
 
-def _scan(policy: Policy, action_l: str, resource: str, ctx, info=None):
-    """(allows, denies) of POLICY for the request; allows carry the principal match level."""
+def _scan(policy: Policy, action_l: str, resource: str, ctx, info=None, bounded=False):
+    """(allows, denies) of POLICY for the request; allows carry the principal match level.
+
+    BOUNDED: the caller has a permissions boundary. AWS documents that a Deny
+    with NotPrincipal then denies it whatever NotPrincipal names.
+    """
     allows, denies = [], []
     for st in policy.statements:
         if not st.action_matches(action_l) or not st.resource_matches(resource, ctx):
             continue
         level = DIRECT
         if st.principal is not None:
-            level = statement_names(st.principal, st.not_principal, info)
+            if bounded and st.not_principal and st.effect == "Deny":
+                level = PUBLIC
+            else:
+                level = statement_names(st.principal, st.not_principal, info)
             if level == NO_MATCH:
                 continue
         if not st.conditions_hold(ctx):
@@ -349,7 +356,9 @@ def _decide(req: Request, identity: List[Policy], gates, boundary, session) -> D
     gate_sides = []
     for policy, override in gates:
         side = _Side()
-        side.add(policy, _scan(policy, action_l, override or req.resource, ctx, info), "resource")
+        found = _scan(policy, action_l, override or req.resource, ctx, info,
+                      boundary is not None and signed and not is_root)
+        side.add(policy, found, "resource")
         gate_sides.append((override or req.resource, side))
 
     denied = _explicit_deny(req, ident, gate_sides, bound, sess)

@@ -181,3 +181,11 @@ def test_identity_policy_forms(identity):
 def test_single_named_identity_policy_without_list():
     d = run(identity=("solo", doc(allow(Sid="S"))))
     assert d.allowed and str(d.reasons[0]) == "solo/Sid S (Allow)"
+
+
+def test_not_principal_deny_always_denies_a_bounded_principal():
+    # AWS docs (permissions boundaries): a Deny with NotPrincipal denies every principal that
+    # has a permissions boundary, whatever NotPrincipal names.
+    st = {"Effect": "Deny", "NotPrincipal": {"AWS": USER}, "Action": "s3:*", "Resource": RES}
+    d = run(identity=[doc(allow())], resource=bucket(st), boundary=doc(allow("s3:*")))
+    assert (d.decision, d.denied_by) == ("explicit_deny", "resource")
