@@ -90,16 +90,29 @@ class Statement:
 class Policy:
     """A parsed policy: name, version, kind, statements and the source dict."""
 
-    __slots__ = ("name", "version", "kind", "statements", "doc")
+    __slots__ = ("name", "version", "kind", "statements", "doc", "by_action")
 
-    def __init__(self, name, version, kind, statements, doc):
+    def __init__(self, name, version, kind, statements, doc, by_action=None):
         self.name, self.version, self.kind = name, version, kind
         self.statements: Tuple[Statement, ...] = statements
         self.doc = doc
+        # action (lower case) -> the statements whose Action/NotAction match it; action
+        # matching never depends on the request context, so it is memoised.
+        self.by_action: Dict[str, Tuple[Statement, ...]] = {} if by_action is None else by_action
 
     def renamed(self, name: str) -> "Policy":
-        """The same compiled policy under another name (shares statements)."""
-        return Policy(name, self.version, self.kind, self.statements, self.doc)
+        """The same compiled policy under another name (shares statements and memo)."""
+        return Policy(name, self.version, self.kind, self.statements, self.doc, self.by_action)
+
+    def for_action(self, action_lower: str) -> Tuple[Statement, ...]:
+        """The statements that apply to ACTION_LOWER (memoised, bounded)."""
+        found = self.by_action.get(action_lower)
+        if found is None:
+            found = tuple(st for st in self.statements if st.action_matches(action_lower))
+            if len(self.by_action) >= 512:
+                self.by_action.clear()
+            self.by_action[action_lower] = found
+        return found
 
 
 # ----------------------------------------------------------------------------- cache

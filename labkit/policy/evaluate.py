@@ -264,9 +264,15 @@ def _scan(policy: Policy, action_l: str, resource: str, ctx, info=None, bounded=
     with NotPrincipal then denies it whatever NotPrincipal names.
     """
     allows, denies = [], []
-    for st in policy.statements:
-        if not st.action_matches(action_l) or not st.resource_matches(resource, ctx):
-            continue
+    for st in policy.for_action(action_l):
+        res = st.resources
+        if res is not None:
+            # Inline fast path of ArnMatcher.matches: this loop runs on every request.
+            hit = res.match_all or resource in res.exact or (
+                res.regex is not None and res.regex.fullmatch(resource) is not None) or (
+                bool(res.dynamic) and res.matches(resource, ctx))
+            if hit == st.not_resource:
+                continue
         level = DIRECT
         if st.principal is not None:
             if bounded and st.not_principal and st.effect == "Deny":
@@ -275,7 +281,7 @@ def _scan(policy: Policy, action_l: str, resource: str, ctx, info=None, bounded=
                 level = statement_names(st.principal, st.not_principal, info)
             if level == NO_MATCH:
                 continue
-        if not st.conditions_hold(ctx):
+        if st.conditions and not st.conditions_hold(ctx):
             continue
         if st.effect == "Deny":
             denies.append(st)
