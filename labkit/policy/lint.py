@@ -45,7 +45,7 @@ def lint(doc, kind: Optional[str] = None) -> List[Finding]:
         return [Finding("error", "malformed", f"not valid JSON: {exc}")]
     findings = _unknown_operators(data)
     if kind is None:
-        kind = "resource" if _names_principal(data) else "identity"
+        kind = _infer_kind(data)
     try:
         policy = parse_policy(data, "policy", kind)
     except PolicyError as exc:
@@ -67,8 +67,14 @@ def _statements(data) -> list:
     return [s for s in items if isinstance(s, dict)]
 
 
-def _names_principal(data) -> bool:
-    return any("Principal" in s or "NotPrincipal" in s for s in _statements(data))
+def _infer_kind(data) -> str:
+    """identity without Principal; trust (role trust policy) with Principal and no Resource."""
+    items = _statements(data)
+    if not any("Principal" in s or "NotPrincipal" in s for s in items):
+        return "identity"
+    if items and not any("Resource" in s or "NotResource" in s for s in items):
+        return "trust"
+    return "resource"
 
 
 def _unknown_operators(data) -> List[Finding]:

@@ -189,3 +189,16 @@ def test_not_principal_deny_always_denies_a_bounded_principal():
     st = {"Effect": "Deny", "NotPrincipal": {"AWS": USER}, "Action": "s3:*", "Resource": RES}
     d = run(identity=[doc(allow())], resource=bucket(st), boundary=doc(allow("s3:*")))
     assert (d.decision, d.denied_by) == ("explicit_deny", "resource")
+
+
+def test_role_trust_policy_as_resource_policy():
+    from labkit.policy import parse_policy
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/analyst-role"
+    trust = parse_policy(doc({"Effect": "Allow", "Principal": {"AWS": OTHER},
+                              "Action": "sts:AssumeRole",
+                              "Condition": {"StringEquals": {"sts:ExternalId": "lab-42"}}}),
+                         "trust policy analyst-role", "trust")
+    req = Request(FOREIGN, "sts:AssumeRole", role_arn, {"sts:ExternalId": "lab-42"}, ACCOUNT)
+    assert evaluate(req, [doc(allow("sts:AssumeRole"))], trust).allowed
+    req = Request(FOREIGN, "sts:AssumeRole", role_arn, {"sts:ExternalId": "wrong"}, ACCOUNT)
+    assert evaluate(req, [doc(allow("sts:AssumeRole"))], trust).decision == "implicit_deny"

@@ -122,3 +122,9 @@ def test_is_public(policy, public):
 def test_is_public_rejects_malformed():
     with pytest.raises(PolicyError):
         is_public('{"Statement": []}')
+
+
+def test_trust_policy_is_linted_as_trust():
+    trust = doc({"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                 "Action": "sts:AssumeRole"})
+    assert lint(trust) == []

@@ -84,7 +84,7 @@ def with_added(s, where, stmt):
     return out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(requests, scenario, st.sampled_from(["identity", "resource", "boundary"]), st.data())
 def test_adding_deny_never_allows(req, s, where, data):
     stmt = data.draw(statement("Deny", where == "resource"))
@@ -92,7 +92,7 @@ def test_adding_deny_never_allows(req, s, where, data):
     assert not (after.allowed and not before.allowed)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(requests, scenario, st.sampled_from(["identity", "resource", "boundary"]), st.data())
 def test_adding_allow_never_denies(req, s, where, data):
     # A new permissions boundary limits; adding an Allow to an existing one cannot.
@@ -102,7 +102,7 @@ def test_adding_allow_never_denies(req, s, where, data):
     assert not (before.allowed and not after.allowed)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(requests, scenario, st.randoms(use_true_random=False))
 def test_statement_order_never_matters(req, s, rnd):
     shuffled = {k: (rnd.sample(v, len(v)) if v else v) for k, v in s.items()}
