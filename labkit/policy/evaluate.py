@@ -68,7 +68,7 @@ class Request:
 
     ``principal``: an IAM/STS ARN, a service principal, or :data:`ANONYMOUS`.
     ``context``: condition keys -> a string or a list of strings (keys are
-    case-insensitive). ``resource_account`` defaults to the principal's account.
+    case-insensitive; None removes the key, even a derived one). ``resource_account`` defaults to the principal's account.
     """
 
     __slots__ = ("principal", "action", "resource", "context", "resource_account")
@@ -251,7 +251,10 @@ def build_context(request: Request, info: PrincipalInfo, resource_account: Optio
     if resource_account:
         ctx["aws:resourceaccount"] = (resource_account,)
     for k, v in request.context.items():
-        ctx[k.lower()] = _values(k, v)
+        if v is None:  # None means "not in the request": drop a derived value too
+            ctx.pop(k.lower(), None)
+        else:
+            ctx[k.lower()] = _values(k, v)
     return ctx
 
 

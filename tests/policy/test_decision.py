@@ -202,3 +202,9 @@ def test_role_trust_policy_as_resource_policy():
     assert evaluate(req, [doc(allow("sts:AssumeRole"))], trust).allowed
     req = Request(FOREIGN, "sts:AssumeRole", role_arn, {"sts:ExternalId": "wrong"}, ACCOUNT)
     assert evaluate(req, [doc(allow("sts:AssumeRole"))], trust).decision == "implicit_deny"
+
+
+def test_none_context_value_means_absent():
+    pol = doc(allow(Condition={"Null": {"aws:username": "true"}}))
+    assert run(identity=[pol]).decision == "implicit_deny"       # derived for IAM users
+    assert run(identity=[pol], context={"aws:username": None}).allowed
