@@ -340,52 +340,145 @@ def evaluate_all(request: Request, identity_policies: Iterable = (),
 
 
 def _decide(req: Request, identity: List[Policy], gates, boundary, session) -> Decision:
-    info = parse_principal(req.principal)
-    res_account = req.resource_account or info.account
-    ctx = build_context(req, info, res_account)
-    action_l = req.action.lower()
-    signed = info.kind not in ("anonymous", "service")
-    is_root = info.kind == "root"
-    resources = [req.resource] + [r for _, r in gates if r and r != req.resource]
+    """Collect what every policy says about REQ, then apply the decision rules."""
+    return _Evaluation(req, identity, gates, boundary, session).decide()
 
-    ident, bound, sess = _Side(), _Side(), _Side()
-    ident_by_res = {}
-    for res in resources:
+
+class _Evaluation:
+    """One request's evaluation: the facts gathered once, the rules as methods."""
+
+    def __init__(self, req: Request, identity: List[Policy], gates, boundary, session):
+        self.req = req
+        self.info = info = parse_principal(req.principal)
+        self.res_account = req.resource_account or info.account
+        self.ctx = build_context(req, info, self.res_account)
+        self.action = req.action.lower()
+        self.signed = info.kind not in ("anonymous", "service")
+        self.is_root = info.kind == "root"
+        self.same_account = self.signed and (self.res_account is None
+                                             or self.res_account == info.account)
+        self.boundary, self.session = boundary, session
+        self.ident, self.bound, self.sess = _Side(), _Side(), _Side()
+        self.ident_by_res = {}
+        resources = [req.resource] + [r for _, r in gates if r and r != req.resource]
+        for res in resources:
+            self._scan_identity_side(res, identity)
+        self.gate_sides = [self._scan_gate(policy, override or req.resource)
+                           for policy, override in gates]
+
+    def _scan_identity_side(self, res: str, identity: List[Policy]) -> None:
         side = _Side()
-        if signed:
+        if self.signed:
             for p in identity:
-                side.add(p, _scan(p, action_l, res, ctx), "identity")
-            if boundary is not None and not is_root:
-                bound.add(boundary, _scan(boundary, action_l, res, ctx), "boundary")
-            if session is not None:
-                sess.add(session, _scan(session, action_l, res, ctx), "session")
-        ident_by_res[res] = side
-        ident.denies.extend(side.denies)
+                side.add(p, _scan(p, self.action, res, self.ctx), "identity")
+            if self.boundary is not None and not self.is_root:
+                self.bound.add(self.boundary, _scan(self.boundary, self.action, res, self.ctx),
+                               "boundary")
+            if self.session is not None:
+                self.sess.add(self.session, _scan(self.session, self.action, res, self.ctx),
+                              "session")
+        self.ident_by_res[res] = side
+        self.ident.denies.extend(side.denies)
 
-    gate_sides = []
-    for policy, override in gates:
+    def _scan_gate(self, policy: Policy, resource: str):
+        bounded = self.boundary is not None and self.signed and not self.is_root
         side = _Side()
-        found = _scan(policy, action_l, override or req.resource, ctx, info,
-                      boundary is not None and signed and not is_root)
-        side.add(policy, found, "resource")
-        gate_sides.append((override or req.resource, side))
+        side.add(policy, _scan(policy, self.action, resource, self.ctx, self.info, bounded),
+                 "resource")
+        return resource, side
 
-    denied = _explicit_deny(req, ident, gate_sides, bound, sess)
-    if denied is not None:
-        return denied
-    return _allow_or_implicit(req, info, res_account, is_root, signed, ident_by_res, gate_sides,
-                              boundary, bound, session, sess)
+    # -- the rules ---------------------------------------------------------------------
 
+    def decide(self) -> Decision:
+        denied = self.explicit_deny()
+        if denied is not None:
+            return denied
+        self.boundary_ok = self.boundary is None or self.is_root or bool(self.bound.allows)
+        self.session_ok = self.session is None or bool(self.sess.allows)
+        if not self.gate_sides:
+            if self.same_account and self.identity_effective(self.req.resource):
+                return self._allowed(self.identity_reasons(self.req.resource) + self.limits())
+            return self.implicit(self.req.resource, passed_some_gate=False)
+        reasons: List[Reason] = []
+        for i, (res, side) in enumerate(self.gate_sides):
+            why = self.gate_passes(side, res)
+            if why is None:
+                return self.implicit(res, passed_some_gate=i > 0)
+            if why == "identity" or not self.same_account:
+                # Cross-account: the identity side allowed too, so it is part of the reason.
+                reasons += self.identity_reasons(res) + self.limits()
+            if why != "identity":
+                reasons += why
+        return self._allowed(reasons)
 
-def _explicit_deny(req, ident, gate_sides, bound, sess) -> Optional[Decision]:
-    res_denies = [r for _, side in gate_sides for r in side.denies]
-    order = (("identity", ident.denies), ("resource", res_denies),
-             ("boundary", bound.denies), ("session", sess.denies))
-    first = next((kind for kind, found in order if found), None)
-    if first is None:
+    def _allowed(self, reasons: List[Reason]) -> Decision:
+        return Decision(ALLOWED, _unique(reasons), None, self.req)
+
+    def explicit_deny(self) -> Optional[Decision]:
+        res_denies = [r for _, side in self.gate_sides for r in side.denies]
+        order = (("identity", self.ident.denies), ("resource", res_denies),
+                 ("boundary", self.bound.denies), ("session", self.sess.denies))
+        first = next((kind for kind, found in order if found), None)
+        if first is None:
+            return None
+        return Decision(EXPLICIT_DENY, _unique([r for _, found in order for r in found]), first,
+                        self.req)
+
+    def identity_reasons(self, res: str) -> List[Reason]:
+        if self.is_root:
+            return [Reason("root user", f"account {self.info.account}", "Allow", "identity")]
+        return [r for r, _ in self.ident_by_res[res].allows]
+
+    def identity_effective(self, res: str) -> bool:
+        """An identity Allow for RES that the boundary and session policy let through."""
+        return (self.signed and self.boundary_ok and self.session_ok
+                and bool(self.identity_reasons(res)))
+
+    def limits(self) -> List[Reason]:
+        """The boundary/session statements that let an identity allow through."""
+        out = []
+        if self.boundary is not None:
+            out += [r for r, _ in self.bound.allows]
+        if self.session is not None:
+            out += [r for r, _ in self.sess.allows]
+        return out
+
+    def gate_passes(self, side: "_Side", res: str):
+        """None if the gate refuses; "identity", or the resource reasons, if it lets through."""
+        levels = {}
+        for r, lvl in side.allows:
+            levels.setdefault(lvl, []).append(r)
+        if not self.signed:
+            found = levels.get(DIRECT, []) + levels.get(PUBLIC, [])
+            return found or None
+        ident_ok = self.identity_effective(res)
+        if not self.same_account:
+            return [r for r, _ in side.allows] if ident_ok and side.allows else None
+        if ident_ok:
+            return "identity"
+        if DIRECT in levels:
+            return levels[DIRECT]
+        limited = levels.get(ROLE, []) + levels.get(PUBLIC, [])
+        if limited and self.boundary_ok and self.session_ok:
+            return limited
+        if self.is_root and ACCOUNT in levels:
+            return levels[ACCOUNT]
         return None
-    reasons = _unique([r for _, found in order for r in found])
-    return Decision(EXPLICIT_DENY, reasons, first, req)
+
+    def implicit(self, res: str, passed_some_gate: bool) -> Decision:
+        """The implicit deny, naming the kind of policy that failed to allow."""
+        if not self.signed or passed_some_gate:
+            return Decision(IMPLICIT_DENY, [], "resource", self.req)
+        has_identity_allow = self.is_root or bool(self.ident_by_res[res].allows)
+        if has_identity_allow and not self.boundary_ok:
+            by = "boundary"
+        elif has_identity_allow and not self.session_ok:
+            by = "session"
+        elif has_identity_allow and not self.same_account:
+            by = "resource"
+        else:
+            by = "identity"
+        return Decision(IMPLICIT_DENY, [], by, self.req)
 
 
 def _unique(reasons: List[Reason]) -> List[Reason]:
@@ -395,90 +488,3 @@ def _unique(reasons: List[Reason]) -> List[Reason]:
             seen.add(r)
             out.append(r)
     return out
-
-
-def _allow_or_implicit(req, info, res_account, is_root, signed, ident_by_res, gate_sides,
-                       boundary, bound, session, sess) -> Decision:
-    same_account = signed and (res_account is None or res_account == info.account)
-    boundary_ok = boundary is None or is_root or bool(bound.allows)
-    session_ok = session is None or bool(sess.allows)
-    root_reason = Reason("root user", f"account {info.account}", "Allow", "identity")
-
-    def identity_reasons(res):
-        if is_root:
-            return [root_reason]
-        return [r for r, _ in ident_by_res[res].allows]
-
-    def identity_effective(res):
-        return signed and bool(identity_reasons(res)) and boundary_ok and session_ok
-
-    reasons: List[Reason] = []
-    if not gate_sides:
-        if same_account and identity_effective(req.resource):
-            reasons = identity_reasons(req.resource) + _limits(boundary, bound, session, sess)
-            return Decision(ALLOWED, _unique(reasons), None, req)
-        return _implicit(req, signed, same_account, is_root, ident_by_res[req.resource],
-                         boundary_ok, session_ok, False)
-
-    passed_any = False
-    for res, side in gate_sides:
-        ok, why = _gate_passes(side, same_account, signed, is_root, identity_effective(res),
-                               boundary_ok, session_ok)
-        if not ok:
-            return _implicit(req, signed, same_account, is_root, ident_by_res[res],
-                             boundary_ok, session_ok, passed_any)
-        passed_any = True
-        if why == "identity" or not same_account and signed:
-            # Cross-account: the identity side allowed too, so it is part of the reason.
-            reasons += identity_reasons(res) + _limits(boundary, bound, session, sess)
-        if why != "identity":
-            reasons += why
-    return Decision(ALLOWED, _unique(reasons), None, req)
-
-
-def _limits(boundary, bound, session, sess) -> List[Reason]:
-    """The boundary/session statements that let an identity allow through."""
-    out = []
-    if boundary is not None:
-        out += [r for r, _ in bound.allows]
-    if session is not None:
-        out += [r for r, _ in sess.allows]
-    return out
-
-
-def _gate_passes(side, same_account, signed, is_root, ident_ok, boundary_ok, session_ok):
-    """(passes, "identity" or the resource reasons that let it pass) for one gate."""
-    levels = {}
-    for r, lvl in side.allows:
-        levels.setdefault(lvl, []).append(r)
-    if not signed:
-        found = levels.get(DIRECT, []) + levels.get(PUBLIC, [])
-        return bool(found), found
-    if same_account:
-        if ident_ok:
-            return True, "identity"
-        if DIRECT in levels:
-            return True, levels[DIRECT]
-        limited = levels.get(ROLE, []) + levels.get(PUBLIC, [])
-        if limited and boundary_ok and session_ok:
-            return True, limited
-        if is_root and ACCOUNT in levels:
-            return True, levels[ACCOUNT]
-        return False, None
-    if ident_ok and side.allows:
-        return True, [r for r, _ in side.allows]
-    return False, None
-
-
-def _implicit(req, signed, same_account, is_root, ident_side, boundary_ok, session_ok,
-              passed_some_gate) -> Decision:
-    if not signed or passed_some_gate:
-        return Decision(IMPLICIT_DENY, [], "resource", req)
-    has_identity_allow = is_root or bool(ident_side.allows)
-    if has_identity_allow and not boundary_ok:
-        return Decision(IMPLICIT_DENY, [], "boundary", req)
-    if has_identity_allow and not session_ok:
-        return Decision(IMPLICIT_DENY, [], "session", req)
-    if has_identity_allow and not same_account:
-        return Decision(IMPLICIT_DENY, [], "resource", req)
-    return Decision(IMPLICIT_DENY, [], "identity", req)
