@@ -212,7 +212,11 @@ def public_access_restricted(account_id: Optional[str], bucket: str) -> bool:
     except ImportError:
         return False
     check = getattr(fidelity_s3, "public_access_restricted", None)
-    return bool(check(account_id, bucket)) if check and account_id else False
+    if check is None or not account_id:
+        return False
+    flags = check(account_id, bucket)
+    # (restrict_public_buckets, ignore_public_acls), or a bare bool
+    return bool(flags[0] if isinstance(flags, tuple) else flags)
 
 
 # ----------------------------------------------------------------------------- addressing
