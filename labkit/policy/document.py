@@ -53,10 +53,11 @@ class Statement:
     """One compiled statement; ``label`` is "Sid X" or "Statement[i]"."""
 
     __slots__ = ("index", "sid", "effect", "actions", "not_action", "resources", "not_resource",
-                 "principal", "not_principal", "conditions", "raw")
+                 "principal", "not_principal", "conditions", "raw", "label")
 
     def __init__(self, index: int, sid: Optional[str], effect: str):
         self.index, self.sid, self.effect = index, sid, effect
+        self.label = f"Sid {sid}" if sid else f"Statement[{index}]"
         self.actions: Optional[ActionMatcher] = None
         self.not_action = False
         self.resources: Optional[ArnMatcher] = None
@@ -65,10 +66,6 @@ class Statement:
         self.not_principal = False
         self.conditions: Tuple[Check, ...] = ()
         self.raw: Dict[str, Any] = {}
-
-    @property
-    def label(self) -> str:
-        return f"Sid {self.sid}" if self.sid else f"Statement[{self.index}]"
 
     def action_matches(self, action_lower: str) -> bool:
         hit = self.actions.matches(action_lower)
@@ -121,6 +118,9 @@ _CACHE: "OrderedDict[Any, Tuple[Any, Any, Policy]]" = OrderedDict()
 _CACHE_MAX = 2048
 
 
+_DEFAULT_NAMES = {k: f"{k} policy" for k in KINDS}
+
+
 def clear_cache() -> None:
     """Forget every parsed policy (tests use this)."""
     _CACHE.clear()
@@ -136,11 +136,10 @@ def parse_policy(doc: Union[str, bytes, dict, Policy], name: Optional[str] = Non
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     if isinstance(doc, Policy):
         return doc if name is None or doc.name == name else doc.renamed(name)
-    label = name or f"{kind} policy"
+    label = name or _DEFAULT_NAMES[kind]
     key, check = _cache_key(doc, kind)
     hit = _CACHE.get(key)
     if hit is not None and (check is None or (hit[0] is doc and hit[1] == doc)):
-        _CACHE.move_to_end(key)
         policy = hit[2]
         return policy if policy.name == label else policy.renamed(label)
     try:
@@ -151,12 +150,12 @@ def parse_policy(doc: Union[str, bytes, dict, Policy], name: Optional[str] = Non
     snapshot = copy.deepcopy(doc) if check is not None else None
     _CACHE[key] = (doc if check is not None else None, snapshot, policy)
     if len(_CACHE) > _CACHE_MAX:
-        _CACHE.popitem(last=False)
+        _CACHE.popitem(last=False)  # oldest first; hits are not reordered (cheaper)
     return policy
 
 
 def _cache_key(doc, kind):
-    if isinstance(doc, (str, bytes)):
+    if type(doc) is str or isinstance(doc, (str, bytes)):
         return (kind, doc), None
     # Dicts are mutable: key by identity, and confirm with an equality check
     # against a private copy before trusting the cached parse.
