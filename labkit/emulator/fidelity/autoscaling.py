@@ -279,7 +279,9 @@ def _patch_policies() -> None:
 
     @_mark
     def execute_policy(self):
-        policy = self.autoscaling_backend.policies.get(self._get_param("PolicyName"))
+        name = self._get_param("PolicyName")  # a name or an ARN, as in AWS
+        policies = self.autoscaling_backend.policies
+        policy = policies.get(name) or next((p for p in policies.values() if p.arn == name), None)
         if policy is None:
             raise ValidationError(f"Policy {self._get_param('PolicyName')} does not exist.")
         value, threshold = self._get_param("MetricValue"), self._get_param("BreachThreshold")
