@@ -25,9 +25,9 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(PY) -m labkit run --out build
 
-## The whole test suite, every notebook under nbval included
+## The whole test suite, every lesson notebook executed under nbval included
 test: install
-	$(PY) -m pytest -n 2 --dist loadfile tests
+	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax tests $(wildcard notebooks/*.ipynb)
 
 ## JupyterLab on the lessons
 lab: install
