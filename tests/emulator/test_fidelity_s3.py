@@ -6,11 +6,14 @@ installed, and asserts AWS's answer (error code and message).
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 from moto.s3.models import S3Backend, s3_backends
 from moto.s3control.models import s3control_backends
 
@@ -143,6 +146,14 @@ def test_put_object_with_kms_reports_kms_and_key(s3):
     assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_id)
 
 
+def test_put_object_with_kms_and_no_key_reports_aws_managed_key(s3):
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"x", ServerSideEncryption="aws:kms")
+    head = s3.head_object(Bucket=BUCKET, Key="k")
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == fidelity_s3.aws_managed_s3_key_arn(ACCOUNT, DEFAULT_REGION)
+    assert head["SSEKMSKeyId"].startswith(f"arn:aws:kms:{DEFAULT_REGION}:{ACCOUNT}:key/")
+
+
 def test_multipart_upload_gets_default_encryption(s3):
     upload = s3.create_multipart_upload(Bucket=BUCKET, Key="big")
     part = s3.upload_part(Bucket=BUCKET, Key="big", UploadId=upload["UploadId"], PartNumber=1, Body=b"x" * 10)
@@ -244,6 +255,29 @@ def test_meaning_of_public_for_conditions(condition, public):
 )
 def test_meaning_of_public_for_principals(principal, public):
     assert is_public_policy(policy(public_read(Principal=principal))) is public
+
+
+SHARED_CONDITION_CASES = [
+    {"Bool": {"aws:SecureTransport": "true"}},
+    {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
+    {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
+    {"StringEquals": {"aws:SourceVpc": "vpc-91237329"}},
+    {"StringLike": {"aws:SourceVpc": "vpc-*"}},
+    {"StringEqualsIfExists": {"aws:SourceVpc": "vpc-91237329"}},
+    {"StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}},
+]
+
+
+@pytest.mark.parametrize("condition", SHARED_CONDITION_CASES)
+def test_agrees_with_labkit_policy_is_public(condition):
+    # labkit.policy.is_public is the offline engine's verdict; the emulator
+    # must give the learner the same answer. (Known differences, kept here on
+    # purpose: a wildcard access point name in s3:DataAccessPointArn and the
+    # "AROLEID:*" form of aws:userid count as fixed in bucket policies.)
+    from labkit.policy import is_public
+
+    document = policy(public_read(Condition=condition))
+    assert is_public_policy(document) is is_public(document)
 
 
 def test_wildcard_access_point_arn_is_public_in_access_point_policy():
@@ -461,3 +495,32 @@ def test_versioned_bucket_teardown_deletes_every_version(s3):
     assert len(result["Deleted"]) == 3 and not result.get("Errors")
     s3.delete_bucket(Bucket=BUCKET)
     assert error_of(s3.head_bucket, Bucket=BUCKET)[0] == 404
+
+
+# --- server mode -----------------------------------------------------------------------------
+
+
+def http(method: str, url: str, headers: dict | None = None, body: bytes = b"") -> tuple[int, bytes]:
+    """A raw loopback HTTP request (urllib, which mock_aws does not intercept)."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_rules_apply_in_moto_server_mode(clients):
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        base = f"http://{host}:{port}/server-bucket"
+        assert http("PUT", base)[0] == 200
+        assert http("PUT", f"{base}/k", {"x-amz-acl": "public-read"}, b"x")[0] == 400
+        status, body = http("PUT", f"{base}?policy", body=b"not json")
+        assert status == 400 and b"<Code>MalformedPolicy</Code>" in body
+        status, body = http("GET", f"{base}?publicAccessBlock")
+        assert status == 200 and body.count(b"true") == 4
+    finally:
+        server.stop()

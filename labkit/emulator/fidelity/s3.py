@@ -63,6 +63,7 @@ def install() -> None:
     """Patch moto's S3 and S3 Control so they enforce the rules above. Idempotent."""
     _wrap(S3Backend, "create_bucket", _create_bucket_with_defaults)
     _wrap(S3Backend, "delete_bucket_encryption", _delete_encryption_to_default)
+    _wrap(S3Backend, "put_object", _put_object_naming_kms_key)
     _wrap(S3Response, "_authenticate_and_authorize_s3_action", _check_after_auth)
     _wrap(S3ControlBackend, "put_access_point_policy", s3_access_points.put_policy_checked)
     _wrap(
@@ -115,6 +116,27 @@ def _delete_encryption_to_default(original: Callable, backend: S3Backend, bucket
     # brings back SSE-S3.
     original(backend, bucket_name)
     backend.get_bucket(bucket_name).encryption = default_encryption()
+
+
+def _put_object_naming_kms_key(
+    original: Callable, backend: S3Backend, bucket_name: str, *args: Any, **kwargs: Any
+) -> Any:
+    # SSE-KMS without a key id uses the AWS managed key aws/s3 of the bucket's
+    # region, and S3 reports that key's ARN; moto reports no key at all.
+    key = original(backend, bucket_name, *args, **kwargs)
+    if key.encryption in ("aws:kms", "aws:kms:dsse") and not key.kms_key_id:
+        region = backend.get_bucket(bucket_name).region_name
+        key.kms_key_id = aws_managed_s3_key_arn(backend.account_id, region)
+    return key
+
+
+def aws_managed_s3_key_arn(account_id: str, region: str) -> str:
+    """ARN of the account's AWS managed ``aws/s3`` KMS key (moto creates it on first use)."""
+    from moto.kms.models import kms_backends
+
+    kms = kms_backends[account_id][region]
+    key_id = kms.get_key_id_from_alias("alias/aws/s3")
+    return kms.keys[key_id].arn
 
 
 def _policy_is_public_or_false(policy: Any) -> bool:
