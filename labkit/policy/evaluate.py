@@ -172,7 +172,9 @@ def _is_pair(item) -> bool:
 def _identity_list(policies) -> List[Policy]:
     if policies is None:
         return []
-    if isinstance(policies, (dict, str, bytes, Policy)) or _is_pair(policies):
+    if (isinstance(policies, (dict, str, bytes, Policy)) or _is_pair(policies)
+            or not hasattr(policies, "__iter__")):
+        # One document (or something parse_policy will explain is not one).
         policies = [policies]
     return [_named(p, f"identity policy {i + 1}", "identity") for i, p in enumerate(policies)]
 
@@ -189,7 +191,9 @@ def _gates(resource_policies) -> List[Tuple[Policy, Optional[str]]]:
     """Normalise resource policies into (Policy, resource override) gates."""
     if resource_policies is None:
         return []
-    items = [resource_policies] if _is_single(resource_policies) else list(resource_policies)
+    single = _is_single(resource_policies) or not hasattr(resource_policies, "__iter__")
+    # Anything that is not a list is one document: parse_policy then says what is wrong.
+    items = [resource_policies] if single else list(resource_policies)
     gates = []
     for i, item in enumerate(items):
         default = "resource policy" if len(items) == 1 else f"resource policy {i + 1}"

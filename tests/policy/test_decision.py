@@ -208,3 +208,7 @@ def test_none_context_value_means_absent():
     pol = doc(allow(Condition={"Null": {"aws:username": "true"}}))
     assert run(identity=[pol]).decision == "implicit_deny"       # derived for IAM users
     assert run(identity=[pol], context={"aws:username": None}).allowed
+
+
+def test_identity_policies_may_be_any_iterable():
+    assert run(identity=(p for p in [doc(allow())])).allowed
