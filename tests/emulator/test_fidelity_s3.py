@@ -327,6 +327,14 @@ def test_public_access_restricted_reads_bucket_and_account(s3, s3control):
     assert fidelity_s3.public_access_restricted(ACCOUNT, BUCKET) == (True, False)
 
 
+def test_public_access_restricted_counts_the_access_point(s3, s3control):
+    s3.put_public_access_block(Bucket=BUCKET, PublicAccessBlockConfiguration=ALL_OPEN)
+    s3control.create_access_point(AccountId=ACCOUNT, Name="demo-ap", Bucket=BUCKET)
+    s3control.create_access_point(AccountId=ACCOUNT, Name="open-ap", Bucket=BUCKET, PublicAccessBlockConfiguration=ALL_OPEN)
+    assert fidelity_s3.public_access_restricted(ACCOUNT, BUCKET, "demo-ap") == (True, True)
+    assert fidelity_s3.public_access_restricted(ACCOUNT, BUCKET, "open-ap") == (False, False)
+
+
 # --- access points -------------------------------------------------------------------------------
 
 

@@ -74,11 +74,19 @@ def install() -> None:
     s3_responses.bucket_policy_is_public = _policy_is_public_or_false
 
 
+_INSTALLED: set[tuple[type, str]] = set()
+
+
 def _wrap(owner: type, name: str, replacement: Callable[..., Any]) -> None:
-    """Replace ``owner.name`` by ``replacement(original, *args)``, once."""
+    """Replace ``owner.name`` by ``replacement(original, *args)``, once.
+
+    Remembered per (class, name), so a second install() is a no-op even when
+    another fidelity module has wrapped the same method after us.
+    """
     original = getattr(owner, name)
-    if getattr(original, _PATCHED, False):
+    if (owner, name) in _INSTALLED or getattr(original, _PATCHED, False):
         return
+    _INSTALLED.add((owner, name))
 
     @functools.wraps(original)
     def patched(*args: Any, **kwargs: Any) -> Any:
@@ -167,32 +175,50 @@ def _find_bucket(account_id: str, bucket_name: str) -> FakeBucket | None:
     return None
 
 
-def effective_public_access_block(account_id: str, bucket_name: str) -> dict[str, bool]:
+def effective_public_access_block(
+    account_id: str, bucket_name: str, access_point_name: str | None = None
+) -> dict[str, bool]:
     """The four Block Public Access flags in force for a bucket.
 
     Each is on when it is on for the bucket or for the bucket owner's account
-    (``s3control put_public_access_block``); S3 applies the most restrictive
-    combination. ``account_id`` is used when the bucket does not exist.
+    (``s3control put_public_access_block``), and, for a request made through
+    an access point, for that access point too: S3 applies the most
+    restrictive combination. ``account_id`` is used when the bucket does not
+    exist.
     """
     bucket = _find_bucket(account_id, bucket_name)
     owner = bucket.account_id if bucket is not None else account_id
-    blocks = [_account_block(owner), bucket.public_access_block if bucket else None]
+    flags = _merge(dict.fromkeys(_BPA_FLAGS, False), _block_as_flags(_account_block(owner)))
+    if bucket is not None:
+        flags = _merge(flags, _block_as_flags(bucket.public_access_block))
+    if access_point_name:
+        flags = _merge(flags, s3_access_points.access_point_flags(owner, access_point_name))
+    return flags
+
+
+def _block_as_flags(block: PublicAccessBlock | None) -> dict[str, bool]:
+    if block is None:
+        return {}
     attrs = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
-    return {
-        flag: any(bool(getattr(b, attr)) for b in blocks if b is not None)
-        for flag, attr in zip(_BPA_FLAGS, attrs)
-    }
+    return {flag: bool(getattr(block, attr)) for flag, attr in zip(_BPA_FLAGS, attrs)}
 
 
-def public_access_restricted(account_id: str, bucket_name: str) -> tuple[bool, bool]:
+def _merge(flags: dict[str, bool], more: dict[str, bool]) -> dict[str, bool]:
+    return {flag: on or more.get(flag, False) for flag, on in flags.items()}
+
+
+def public_access_restricted(
+    account_id: str, bucket_name: str, access_point_name: str | None = None
+) -> tuple[bool, bool]:
     """``(restrict_public_buckets, ignore_public_acls)`` in force for a bucket.
 
-    For the authorization layer: with the first, a public bucket policy grants
-    nothing to principals outside the bucket owner's account (AWS service
-    principals excepted); with the second, ACL grants to AllUsers and
-    AuthenticatedUsers are ignored.
+    For the authorization layer: with the first, a public bucket (or access
+    point) policy grants nothing to principals outside the bucket owner's
+    account (AWS service principals excepted); with the second, ACL grants to
+    AllUsers and AuthenticatedUsers are ignored. Pass ``access_point_name``
+    when the request came through an access point, whose own settings count.
     """
-    flags = effective_public_access_block(account_id, bucket_name)
+    flags = effective_public_access_block(account_id, bucket_name, access_point_name)
     return flags["RestrictPublicBuckets"], flags["IgnorePublicAcls"]
 
 

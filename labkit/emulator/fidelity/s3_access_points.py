@@ -15,7 +15,7 @@ from typing import Any, Callable
 from moto.core.responses import ActionResult
 from moto.core.utils import ensure_boolean
 from moto.s3control.exceptions import S3ControlError
-from moto.s3control.models import S3ControlBackend
+from moto.s3control.models import S3ControlBackend, s3control_backends
 
 from labkit.emulator.fidelity.s3_public import is_public_policy
 
@@ -42,6 +42,18 @@ class MalformedAccessPointPolicy(S3ControlError):
 
     def __init__(self) -> None:
         super().__init__("Policies must be valid JSON and the first byte must be '{'")
+
+
+_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def access_point_flags(account_id: str, name: str) -> dict[str, bool]:
+    """An access point's own Block Public Access flags ({} if it does not exist)."""
+    for backend in s3control_backends[account_id].values():
+        access_point = backend.access_points.get(account_id, {}).get(name)
+        if access_point is not None:
+            return {flag: ensure_boolean(access_point.pubc.get(flag, True)) for flag in _FLAGS}
+    return {}
 
 
 def access_point_blocks_public_policy(backend: S3ControlBackend, account_id: str, name: str) -> bool:
