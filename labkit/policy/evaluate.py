@@ -369,6 +369,8 @@ class _Evaluation:
             self._scan_identity_side(res, identity)
         self.gate_sides = [self._scan_gate(policy, override or req.resource)
                            for policy, override in gates]
+        self.boundary_ok = boundary is None or self.is_root or bool(self.bound.allows)
+        self.session_ok = session is None or bool(self.sess.allows)
 
     def _scan_identity_side(self, res: str, identity: List[Policy]) -> None:
         side = _Side()
@@ -397,8 +399,6 @@ class _Evaluation:
         denied = self.explicit_deny()
         if denied is not None:
             return denied
-        self.boundary_ok = self.boundary is None or self.is_root or bool(self.bound.allows)
-        self.session_ok = self.session is None or bool(self.sess.allows)
         if not self.gate_sides:
             if self.same_account and self.identity_effective(self.req.resource):
                 return self._allowed(self.identity_reasons(self.req.resource) + self.limits())

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from labkit.config import EMULATOR_ACCOUNT_ID
 from labkit.policy.document import Policy, parse_policy
-from labkit.policy.evaluate import (ALLOWED, EXPLICIT_DENY, Request, _decide, _gates,
+from labkit.policy.evaluate import (ALLOWED, EXPLICIT_DENY, Request, _Evaluation, _gates,
                                     build_context)
 from labkit.policy.principals import parse_principal
 
@@ -102,25 +102,54 @@ def _simulate(sources, actions, boundary_list, resources, resource_policy, owner
     for action in actions:
         for resource in resources or ["*"]:
             req = Request(caller, action, resource, context, account)
-            d = _decide(req, [p for p, _, _ in parsed], gates, boundary, None)
-            results.append(_result(req, d, by_id, parsed, boundary))
+            ev = _Evaluation(req, [p for p, _, _ in parsed], gates, boundary, None)
+            results.append(_result(req, ev, ev.decide(), by_id, parsed, boundary))
     return {"EvaluationResults": results, "IsTruncated": False}
 
 
-def _result(req, d, by_id, parsed, boundary) -> Dict[str, Any]:
+def _result(req, ev, d, by_id, parsed, boundary) -> Dict[str, Any]:
+    """One EvaluationResult. As IAM: missing context keys are listed at the top for the
+    resource "*", else under ResourceSpecificResults; EvalDecisionDetails is absent for
+    "*" in one account, empty for an ARN in one account, filled for cross-account."""
+    decision = _EVAL.get(d.decision, "implicitDeny")
+    matched = [_matched(r, by_id) for r in d.reasons if r.policy in by_id]
+    missing = _missing(req, [p for p, _, _ in parsed])
     out = {
         "EvalActionName": req.action,
         "EvalResourceName": req.resource,
-        "EvalDecision": _EVAL.get(d.decision, "implicitDeny"),
-        "MatchedStatements": [_matched(r, by_id) for r in d.reasons if r.policy in by_id],
-        "MissingContextValues": _missing(req, [p for p, _, _ in parsed]),
-        "EvalDecisionDetails": {},
+        "EvalDecision": decision,
+        "MatchedStatements": matched,
+        "MissingContextValues": missing if req.resource == "*" else [],
     }
+    if req.resource != "*":
+        out["ResourceSpecificResults"] = [{
+            "EvalResourceName": req.resource, "EvalResourceDecision": decision,
+            "MatchedStatements": matched, "MissingContextValues": missing}]
+    if not ev.same_account and ev.signed:
+        out["EvalDecisionDetails"] = _cross_account_details(ev)
+    elif req.resource != "*":
+        out["EvalDecisionDetails"] = {}
     if boundary is not None:
         out["PermissionsBoundaryDecisionDetail"] = {
             "AllowedByPermissionsBoundary": d.denied_by != "boundary" and not any(
                 r.policy_type == "boundary" and r.effect == "Deny" for r in d.reasons)}
     return out
+
+
+def _cross_account_details(ev) -> Dict[str, str]:
+    """How each side of a cross-account request decided (IAM's EvalDecisionDetails)."""
+    if ev.ident.denies or ev.bound.denies:
+        identity = "explicitDeny"
+    elif ev.identity_effective(ev.req.resource):
+        identity = "allowed"
+    else:
+        identity = "implicitDeny"
+    details = {"IAM Policy": identity}
+    if ev.gate_sides:
+        sides = [side for _, side in ev.gate_sides]
+        details["Resource Policy"] = ("explicitDeny" if any(s.denies for s in sides) else
+                                      "allowed" if all(s.allows for s in sides) else "implicitDeny")
+    return details
 
 
 def _matched(reason, by_id) -> Dict[str, Any]:

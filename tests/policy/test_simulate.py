@@ -111,3 +111,34 @@ def test_principal_policy_from_moto_iam():
         "group analysts/analyst_access"
     assert got["s3:DeleteObject"]["EvalDecision"] == "explicitDeny"
     assert got["s3:DeleteObject"]["MatchedStatements"][0]["SourcePolicyType"] == "user-managed"
+
+
+def test_resource_specific_results_and_details():
+    pol = json.dumps(doc(allow(Condition={"StringEquals": {"aws:SourceVpce": "vpce-1"}})))
+    same = simulate_custom_policy(PolicyInputList=[pol], ActionNames=["s3:GetObject"],
+                                  ResourceArns=["arn:aws:s3:::b/k"])["EvaluationResults"][0]
+    assert same["MissingContextValues"] == [] and same["EvalDecisionDetails"] == {}
+    assert same["ResourceSpecificResults"] == [{
+        "EvalResourceName": "arn:aws:s3:::b/k", "EvalResourceDecision": "implicitDeny",
+        "MatchedStatements": [], "MissingContextValues": ["aws:SourceVpce"]}]
+    star = simulate_custom_policy(PolicyInputList=[pol], ActionNames=["s3:GetObject"])
+    assert "EvalDecisionDetails" not in star["EvaluationResults"][0]
+
+
+def test_cross_account_details():
+    foreign = "arn:aws:iam::111122223333:user/carol"
+    bucket = doc({"Effect": "Allow", "Principal": {"AWS": "111122223333"},
+                  "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"})
+    base = dict(ActionNames=["s3:GetObject"], ResourceArns=["arn:aws:s3:::b/k"],
+                ResourcePolicy=json.dumps(bucket), CallerArn=foreign, ResourceOwner=ACCOUNT)
+    ok = simulate_custom_policy(PolicyInputList=[json.dumps(doc(allow()))], **base)
+    r = ok["EvaluationResults"][0]
+    assert r["EvalDecision"] == "allowed"
+    assert r["EvalDecisionDetails"] == {"IAM Policy": "allowed", "Resource Policy": "allowed"}
+    no = simulate_custom_policy(PolicyInputList=[json.dumps(doc(allow("s3:PutObject")))], **base)
+    r = no["EvaluationResults"][0]
+    assert r["EvalDecision"] == "implicitDeny"
+    assert r["EvalDecisionDetails"] == {"IAM Policy": "implicitDeny", "Resource Policy": "allowed"}
+    denied = dict(base, ResourcePolicy=json.dumps(doc(dict(bucket["Statement"][0], Effect="Deny"))))
+    r = simulate_custom_policy(PolicyInputList=[json.dumps(doc(allow()))], **denied)
+    assert r["EvaluationResults"][0]["EvalDecisionDetails"]["Resource Policy"] == "explicitDeny"
