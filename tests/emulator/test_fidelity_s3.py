@@ -458,6 +458,8 @@ def statement(**changes) -> dict:
         (policy(statement(Action="ec2:RunInstances")), "Policy has invalid action"),
         (policy(statement(Resource=None)), "Missing required field Resource"),
         (policy(statement(Resource="arn:aws:s3:::another-bucket/*")), "Policy has invalid resource"),
+        (policy(statement(Action="s3:ListBucket")), "Action does not apply to any resource(s) in statement"),
+        (policy(statement(Resource=f"arn:aws:s3:::{BUCKET}")), "Action does not apply to any resource(s) in statement"),
     ],
 )
 def test_malformed_policy_refused_and_bucket_stays_usable(s3, document, message):
@@ -465,6 +467,21 @@ def test_malformed_policy_refused_and_bucket_stays_usable(s3, document, message)
     assert error_of(s3.get_bucket_policy, Bucket=BUCKET)[1] == "NoSuchBucketPolicy"
     s3.put_object(Bucket=BUCKET, Key="still-works", Body=b"ok")
     assert s3.get_object(Bucket=BUCKET, Key="still-works")["Body"].read() == b"ok"
+
+
+@pytest.mark.parametrize(
+    ("actions", "resources"),
+    [
+        ("s3:ListBucket", f"arn:aws:s3:::{BUCKET}"),
+        (["s3:ListBucket", "s3:GetObject"], f"arn:aws:s3:::{BUCKET}/*"),
+        ("s3:*", f"arn:aws:s3:::{BUCKET}"),
+        ("s3:Get*", f"arn:aws:s3:::{BUCKET}"),
+        ("s3:PutObject", f"arn:aws:s3:::{BUCKET}*"),
+        ("s3:GetBucketObjectLockConfiguration", f"arn:aws:s3:::{BUCKET}"),
+    ],
+)
+def test_actions_that_apply_to_their_resources_accepted(s3, actions, resources):
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=policy(statement(Action=actions, Resource=resources)))
 
 
 def test_policy_naming_existing_iam_user_accepted(s3, iam):

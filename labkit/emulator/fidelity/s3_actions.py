@@ -57,3 +57,39 @@ S3_ACTIONS = frozenset(
     UpdateAccessGrantsLocation UpdateJobPriority UpdateJobStatus UpdateStorageLensGroup
     """.split()
 )
+
+
+def _object_level(action: str) -> bool:
+    # Object actions carry "Object" in their name, except bucket-wide settings
+    # about objects and the Object Lambda access point actions.
+    if action.endswith("ForObjectLambda") or action.startswith(("GetBucket", "PutBucket")):
+        return False
+    return "Object" in action or action in _OTHER_OBJECT_ACTIONS
+
+
+_OTHER_OBJECT_ACTIONS = {
+    "AbortMultipartUpload", "ListMultipartUploadParts", "BypassGovernanceRetention",
+    "ReplicateDelete", "ReplicateTags", "InitiateReplication",
+}
+_BUCKET_PREFIXES = ("GetBucket", "PutBucket", "DeleteBucket", "ListBucket")
+_OTHER_BUCKET_ACTIONS = {
+    "CreateBucket", "DeleteBucket", "ListBucket", "GetAccelerateConfiguration", "PutAccelerateConfiguration",
+    "GetAnalyticsConfiguration", "PutAnalyticsConfiguration", "GetEncryptionConfiguration",
+    "PutEncryptionConfiguration", "GetIntelligentTieringConfiguration", "PutIntelligentTieringConfiguration",
+    "GetInventoryConfiguration", "PutInventoryConfiguration", "GetLifecycleConfiguration",
+    "PutLifecycleConfiguration", "GetMetricsConfiguration", "PutMetricsConfiguration",
+    "GetReplicationConfiguration", "PutReplicationConfiguration", "CreateBucketMetadataTableConfiguration",
+}
+
+
+def resource_kind(action: str) -> str | None:
+    """"object" or "bucket" for actions on one of those, None when not classified.
+
+    Unclassified actions (account, job, access point, tagging...) are treated
+    by callers as applying to anything, so a gap here never refuses a policy.
+    """
+    if _object_level(action):
+        return "object"
+    if action.startswith(_BUCKET_PREFIXES) or action in _OTHER_BUCKET_ACTIONS:
+        return "bucket"
+    return None

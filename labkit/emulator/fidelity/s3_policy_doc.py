@@ -12,7 +12,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Any, Callable
 
-from labkit.emulator.fidelity.s3_actions import S3_ACTIONS
+from labkit.emulator.fidelity.s3_actions import S3_ACTIONS, resource_kind
 
 _VERSIONS = {"2012-10-17", "2008-10-17"}
 _PRINCIPAL_TYPES = {"AWS", "Service", "Federated", "CanonicalUser"}
@@ -88,6 +88,7 @@ def _check_statement(statement: Any, bucket: str, principal_exists: PrincipalExi
     _check_principal(statement, principal_exists)
     _check_actions(statement)
     _check_resources(statement, bucket)
+    _check_actions_apply(statement)
 
 
 def _check_principal(statement: dict, principal_exists: PrincipalExists | None) -> None:
@@ -158,3 +159,38 @@ def _is_this_bucket(resource: str, bucket: str) -> bool:
         return False
     bucket_part = match.group(1).split("/", 1)[0]
     return fnmatchcase(bucket, bucket_part) if bucket_part else False
+
+
+def _check_actions_apply(statement: dict) -> None:
+    # S3 refuses a statement none of whose actions can act on its resources,
+    # e.g. s3:ListBucket on "arn:aws:s3:::bucket/*" (objects, not the bucket).
+    if "Action" not in statement or "Resource" not in statement:
+        return  # NotAction / NotResource: every combination is possible
+    actions = _as_list(statement["Action"])
+    kinds = set().union(*(_resource_kinds(r) for r in _as_list(statement["Resource"])))
+    if not any(_action_applies(a, kinds) for a in actions):
+        raise MalformedPolicy("Action does not apply to any resource(s) in statement")
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _resource_kinds(resource: str) -> set[str]:
+    path = resource.split(":::", 1)[1]
+    if "/" in path:
+        return {"object"}
+    # A wildcard in a bucket-only ARN can also run on into object keys.
+    return {"bucket", "object"} if "*" in path else {"bucket"}
+
+
+def _action_applies(action: str, kinds: set[str]) -> bool:
+    if action == "*":
+        return True
+    pattern = action.partition(":")[2].lower()
+    for known in S3_ACTIONS:
+        if fnmatchcase(known.lower(), pattern):
+            kind = resource_kind(known)
+            if kind is None or kind in kinds:
+                return True
+    return False
