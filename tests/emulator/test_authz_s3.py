@@ -292,3 +292,19 @@ def test_restrict_public_buckets_blocks_anonymous_access(em):
         "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
         "RestrictPublicBuckets": True})
     assert denied(lambda: anon.get_object(Bucket=BUCKET, Key="pub.txt"))["Code"] == "AccessDenied"
+
+
+def test_multipart_parts_inherit_the_uploads_encryption(em):
+    """UploadPart/Complete send no SSE header; the upload's SSE is what the policy sees."""
+    s3 = em.client("s3", *make_user(em, "multipart", allow(
+        ["s3:PutObject", "s3:AbortMultipartUpload"], f"arn:aws:s3:::{BUCKET}/*")))
+    put_bucket_policy(em, {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+                           "Resource": f"arn:aws:s3:::{BUCKET}/*",
+                           "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}})
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="big.bin", ServerSideEncryption="AES256")
+    part = s3.upload_part(Bucket=BUCKET, Key="big.bin", UploadId=upload["UploadId"], PartNumber=1,
+                          Body=b"x" * 1024)
+    s3.complete_multipart_upload(Bucket=BUCKET, Key="big.bin", UploadId=upload["UploadId"],
+                                 MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]})
+    head = em.client("s3").head_object(Bucket=BUCKET, Key="big.bin")
+    assert head["ServerSideEncryption"] == "AES256"

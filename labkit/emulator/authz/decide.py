@@ -78,4 +78,5 @@ def denial_message(caller: Caller, decision: Optional[Decision]) -> str:
     """The text AWS puts in the AccessDenied message for CALLER."""
     if caller.is_anonymous or decision is None:
         return "Access Denied"
-    return str(decision)
+    # Actions without resource-level permissions: AWS names no resource.
+    return str(decision).replace(' on resource: "*"', "")

@@ -19,6 +19,9 @@ from labkit.emulator.request import AwsRequest
 _PREFIX = {"monitoring": "cloudwatch", "email": "ses", "execute-api": "execute-api"}
 #: services served with the REST-JSON protocol (operation found from the HTTP route)
 _REST_SERVICES = {"lambda": "lambda", "eks": "eks"}
+#: API operations whose IAM action has another name.
+_ACTION_NAMES = {("lambda", "Invoke"): "InvokeFunction",
+                 ("lambda", "InvokeWithResponseStream"): "InvokeFunction"}
 #: STS calls that need no permission on AWS.
 UNCHECKED = {("sts", "GetCallerIdentity"), ("sts", "GetSessionToken"),
              ("sts", "AssumeRoleWithWebIdentity"), ("sts", "AssumeRoleWithSAML")}
@@ -155,5 +158,5 @@ def checks(req: AwsRequest, account: str, caller_arn: str) -> List[Tuple[str, st
         op, path_params = rest_operation(_REST_SERVICES[req.service], req.method, req.path)
     if op is None or (req.service, op) in UNCHECKED:
         return []
-    action = f"{action_prefix(req.service)}:{op}"
+    action = f"{action_prefix(req.service)}:{_ACTION_NAMES.get((req.service, op), op)}"
     return [(action, resource(req, op, account, caller_arn, path_params))]

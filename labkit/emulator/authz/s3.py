@@ -330,7 +330,9 @@ def request_context(req: AwsRequest, action: str, t: Target) -> Dict[str, object
     version = req.query.get("versionId", [""])[0]
     if version:
         ctx["s3:VersionId"] = version
-    if action in _WRITES or action == "PutObject":
+    if action == "PutObject" and "uploadId" in req.query:
+        ctx.update(_multipart_context(t.bucket, req.query["uploadId"][0]))
+    if action in _WRITES:
         for header in ("x-amz-server-side-encryption",
                        "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-acl",
                        "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-storage-class",
@@ -340,6 +342,25 @@ def request_context(req: AwsRequest, action: str, t: Target) -> Dict[str, object
             if value is not None:
                 ctx[f"s3:{header}"] = value
     return {k: v for k, v in ctx.items() if v is not None}
+
+
+def _multipart_context(bucket: Optional[str], upload_id: str) -> Dict[str, object]:
+    """UploadPart/CompleteMultipartUpload carry no SSE headers: the upload's own
+    encryption (set by CreateMultipartUpload) is what S3 evaluates, so a bucket policy
+    requiring SSE does not break `aws s3 cp --sse` of large files."""
+    owner = bucket_owner(bucket) if bucket else None
+    if owner is None:
+        return {}
+    found = _s3_backend(owner).buckets.get(bucket)
+    upload = found.multiparts.get(upload_id) if found is not None else None
+    if upload is None:
+        return {}
+    ctx: Dict[str, object] = {}
+    if getattr(upload, "sse_encryption", None):
+        ctx["s3:x-amz-server-side-encryption"] = upload.sse_encryption
+    if getattr(upload, "kms_key_id", None):
+        ctx["s3:x-amz-server-side-encryption-aws-kms-key-id"] = upload.kms_key_id
+    return ctx
 
 
 def _access_point_context(ap: AccessPoint) -> Dict[str, object]:
