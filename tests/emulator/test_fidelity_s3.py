@@ -140,7 +140,7 @@ def test_put_object_without_sse_is_stored_with_aes256(s3):
 
 
 def test_put_object_with_kms_reports_kms_and_key(s3):
-    key_id = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    key_id = f"arn:aws:kms:{DEFAULT_REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     s3.put_object(Bucket=BUCKET, Key="k", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=key_id)
     head = s3.head_object(Bucket=BUCKET, Key="k")
     assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_id)
@@ -241,7 +241,7 @@ def test_access_point_delegation_policy_is_not_public(s3):
         ({"StringEqualsIfExists": {"aws:SourceVpc": "vpc-91237329"}}, True),
         ({"StringEquals": {"aws:SourceAccount": "${aws:PrincipalAccount}"}}, True),
         ({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}, False),
-        ({"StringLike": {"s3:DataAccessPointArn": f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/*"}}, False),
+        ({"StringLike": {"s3:DataAccessPointArn": f"arn:aws:s3:{DEFAULT_REGION}:{ACCOUNT}:accesspoint/*"}}, False),
     ],
 )
 def test_meaning_of_public_for_conditions(condition, public):
@@ -281,7 +281,7 @@ def test_agrees_with_labkit_policy_is_public(condition):
 
 
 def test_wildcard_access_point_arn_is_public_in_access_point_policy():
-    condition = {"StringLike": {"s3:DataAccessPointArn": f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/*"}}
+    condition = {"StringLike": {"s3:DataAccessPointArn": f"arn:aws:s3:{DEFAULT_REGION}:{ACCOUNT}:accesspoint/*"}}
     assert is_public_policy(policy(public_read(Condition=condition)), access_point=True) is True
 
 
@@ -304,6 +304,29 @@ def test_all_users_grant_refused_by_block_public_acls(s3):
     s3.put_bucket_ownership_controls(Bucket=BUCKET, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
     s3.put_object(Bucket=BUCKET, Key="k", Body=b"x")
     assert error_of(s3.put_object_acl, Bucket=BUCKET, Key="k", GrantRead=ALL_USERS)[:2] == (403, "AccessDenied")
+
+
+def acl_policy(s3, *grants: dict) -> dict:
+    owner = s3.get_bucket_acl(Bucket=BUCKET)["Owner"]
+    return {"Owner": owner, "Grants": list(grants)}
+
+
+def owner_full_control(s3) -> dict:
+    owner = s3.get_bucket_acl(Bucket=BUCKET)["Owner"]
+    return {"Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]}, "Permission": "FULL_CONTROL"}
+
+
+def test_public_acl_in_xml_body_refused_by_block_public_acls(s3):
+    s3.put_bucket_ownership_controls(Bucket=BUCKET, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    everyone = {"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}
+    document = acl_policy(s3, owner_full_control(s3), everyone)
+    assert error_of(s3.put_bucket_acl, Bucket=BUCKET, AccessControlPolicy=document)[:2] == (403, "AccessDenied")
+
+
+def test_owner_only_acl_in_xml_body_accepted_when_acls_disabled(s3):
+    s3.put_bucket_acl(Bucket=BUCKET, AccessControlPolicy=acl_policy(s3, owner_full_control(s3)))
+    grants = s3.get_bucket_acl(Bucket=BUCKET)["Grants"]
+    assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]
 
 
 def test_public_acl_accepted_once_unblocked(s3):
@@ -339,7 +362,7 @@ def test_public_access_restricted_counts_the_access_point(s3, s3control):
 
 
 def access_point_policy(name: str, principal) -> str:
-    arn = f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/{name}/object/*"
+    arn = f"arn:aws:s3:{DEFAULT_REGION}:{ACCOUNT}:accesspoint/{name}/object/*"
     return policy({"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": arn})
 
 
