@@ -142,15 +142,39 @@ def parse_policy(doc: Union[str, bytes, dict, Policy], name: Optional[str] = Non
     if hit is not None and (check is None or (hit[0] is doc and hit[1] == doc)):
         policy = hit[2]
         return policy if policy.name == label else policy.renamed(label)
-    try:
-        data = _load(doc)
-        policy = _build(data, label, kind)
-    except PolicyError as exc:
-        raise exc.with_policy(label) from None
+    policy = _parse_by_content(doc, label, kind) if check is not None else None
+    if policy is None:
+        try:
+            policy = _build(_load(doc), label, kind)
+        except PolicyError as exc:
+            raise exc.with_policy(label) from None
     snapshot = copy.deepcopy(doc) if check is not None else None
-    _CACHE[key] = (doc if check is not None else None, snapshot, policy)
+    _remember(key, (doc if check is not None else None, snapshot, policy))
+    return policy if policy.name == label else policy.renamed(label)
+
+
+def _remember(key, entry) -> None:
+    _CACHE[key] = entry
     if len(_CACHE) > _CACHE_MAX:
         _CACHE.popitem(last=False)  # oldest first; hits are not reordered (cheaper)
+
+
+def _parse_by_content(doc, label: str, kind: str) -> Optional[Policy]:
+    """A dict seen before under another identity (e.g. json.loads on every request):
+    look it up by its canonical JSON, far cheaper than parsing it again."""
+    try:
+        text = json.dumps(doc, sort_keys=True)
+    except (TypeError, ValueError):
+        return None  # not JSON-serialisable: _load/_build will explain
+    key = (kind, "content", text)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit[2]
+    try:
+        policy = _build(_load(doc), label, kind)
+    except PolicyError as exc:
+        raise exc.with_policy(label) from None
+    _remember(key, (None, None, policy))
     return policy
 
 

@@ -88,3 +88,11 @@ def test_dict_cache_notices_mutation():
     assert decide(policy) == "allowed"
     policy["Statement"][0]["Effect"] = "Deny"
     assert decide(policy) == "explicit_deny"
+
+
+def test_equal_dicts_share_one_parse():
+    from labkit.policy import clear_cache, parse_policy
+    clear_cache()
+    a = parse_policy(doc(allow()), "p")
+    b = parse_policy(doc(allow()), "p")      # a new dict with the same content
+    assert a.statements is b.statements
