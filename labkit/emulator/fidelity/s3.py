@@ -50,6 +50,9 @@ __all__ = [
     "public_access_restricted",
     "effective_public_access_block",
     "is_public_policy",
+    "default_encryption",
+    "aws_managed_s3_key_arn",
+    "caller_arn",
     "DEFAULT_OBJECT_OWNERSHIP",
 ]
 
@@ -57,6 +60,8 @@ __all__ = [
 DEFAULT_OBJECT_OWNERSHIP = "BucketOwnerEnforced"
 _PATCHED = "_labkit_s3_fidelity"
 _BPA_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+#: (class, method) pairs already patched in this process.
+_INSTALLED: set[tuple[type, str]] = set()
 
 
 def install() -> None:
@@ -72,9 +77,6 @@ def install() -> None:
         s3_access_points.policy_status_response,
     )
     s3_responses.bucket_policy_is_public = _policy_is_public_or_false
-
-
-_INSTALLED: set[tuple[type, str]] = set()
 
 
 def _wrap(owner: type, name: str, replacement: Callable[..., Any]) -> None:
