@@ -3,9 +3,9 @@
 ``parse_policy(doc, name=None, kind="identity")`` accepts a dict or a JSON
 string and returns a :class:`Policy`. Anything AWS would refuse as
 MalformedPolicyDocument raises :class:`PolicyError` naming the statement and
-field. Parsed policies are cached (JSON text, or a dict checked for equality
-with a private copy), so the emulator can re-evaluate the same documents on
-every request at little cost.
+field. Parsed policies are cached (by JSON text; a dict by identity, checked
+for equality with a private copy, else by its canonical JSON), so the emulator
+can re-evaluate the same documents on every request at little cost.
 
 Kinds: ``identity`` (user/group/role policies), ``boundary``, ``session``
 (no Principal allowed), ``resource`` (bucket, access point policies: Principal

@@ -105,8 +105,9 @@ def statement_names(spec: PrincipalSpec, negated: bool, info: PrincipalInfo) -> 
     """Match level of a Principal/NotPrincipal element; NotPrincipal inverts it.
 
     NotPrincipal matches every caller it does not name; such a match counts as
-    PUBLIC (it is not a grant to a named principal). Naming a role session's
-    role, or its account, also exempts it, as AWS documents for NotPrincipal.
+    PUBLIC (it is not a grant to a named principal). Naming the caller's role
+    (for a role session) or its account also exempts it: a simplification of
+    AWS's NotPrincipal rules, listed in README.md.
     """
     level = match_level(spec, info)
     if not negated:
