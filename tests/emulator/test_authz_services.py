@@ -242,3 +242,43 @@ def test_create_user_with_a_boundary(em):
     code, status, message = error_of(lambda: iam.put_user_permissions_boundary(
         UserName="svc-bounded-at-birth", PermissionsBoundary=f"arn:aws:iam::{ACCOUNT}:user/not-a-policy"))
     assert (code, status) == ("ValidationError", 400) and "PermissionsBoundary is invalid" in message
+
+
+def _role(em, name: str, trust_principal) -> str:
+    trust = policy({"Effect": "Allow", "Principal": trust_principal, "Action": "sts:AssumeRole"})
+    return em.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+
+
+def test_assume_role_needs_the_trust_policy(em, user):
+    name, key, secret = user
+    sts = em.client("sts", key, secret)
+    em.client("iam").put_user_policy(UserName=name, PolicyName="assume-any", PolicyDocument=policy(
+        allow("sts:AssumeRole")))
+    # Trusted: the account (delegation) + the identity allow above.
+    sts.assume_role(RoleArn=_role(em, f"{name}-acct", {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}),
+                    RoleSessionName="lesson")
+    # Not trusted: only a service may assume it, whatever the identity policy says.
+    arn = _role(em, f"{name}-svc", {"Service": "sagemaker.amazonaws.com"})
+    code, status, message = error_of(lambda: sts.assume_role(RoleArn=arn, RoleSessionName="lesson"))
+    assert (code, status) == ("AccessDenied", 403) and "sts:AssumeRole" in message
+    # A role that does not exist cannot be assumed.
+    missing = f"arn:aws:iam::{ACCOUNT}:role/{name}-missing"
+    assert error_of(lambda: sts.assume_role(RoleArn=missing, RoleSessionName="lesson"))[0] == "AccessDenied"
+
+
+def test_trust_policy_naming_the_user_needs_no_identity_policy(em, user):
+    name, key, secret = user
+    arn = _role(em, f"{name}-direct", {"AWS": f"arn:aws:iam::{ACCOUNT}:user/{name}"})
+    em.client("sts", key, secret).assume_role(RoleArn=arn, RoleSessionName="lesson")
+    # Naming only the account delegates: without an identity allow it is denied.
+    acct = _role(em, f"{name}-delegated", {"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
+    code, _, message = error_of(lambda: em.client("sts", key, secret).assume_role(
+        RoleArn=acct, RoleSessionName="lesson"))
+    assert code == "AccessDenied" and "no identity-based policy allows" in message
+
+
+def test_root_cannot_assume_roles(em):
+    arn = _role(em, "svc-root-target", {"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
+    code, status, message = error_of(lambda: em.client("sts").assume_role(
+        RoleArn=arn, RoleSessionName="lesson"))
+    assert (code, status, message) == ("AccessDenied", 403, "Roles may not be assumed by root accounts.")

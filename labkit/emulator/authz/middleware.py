@@ -18,7 +18,7 @@ from typing import Callable, List, Optional, Tuple
 from xml.sax.saxutils import escape
 
 from labkit import config
-from labkit.emulator.authz import errors, generic, identity, s3, simulate
+from labkit.emulator.authz import errors, generic, identity, s3, simulate, sts
 from labkit.emulator.authz.decide import decide, denial_message, global_context
 from labkit.emulator.authz.identity import Caller, UnknownAccessKey
 from labkit.emulator.request import AwsRequest, parse_request
@@ -59,6 +59,8 @@ class AuthorizationMiddleware:
         if req.service == "sts" and req.operation == "GetCallerIdentity" and caller.is_root:
             return _send(start_response, _root_caller_identity(caller))
         base = global_context(req, caller)
+        if req.service == "sts" and req.operation == "AssumeRole":
+            return self._assume_role(req, caller, base, environ, start_response)
         for action, resource in generic.checks(req, caller.account_id, caller.arn):
             check = s3.Check(action, resource, {}, None, caller.account_id)
             decision = decide(caller, check, base)
@@ -70,6 +72,16 @@ class AuthorizationMiddleware:
         if req.service in ("iam", "sts") and not (req.operation or "").startswith(_READ_PREFIXES):
             return self._then(environ, start_response, identity.bump)
         return self.app(environ, start_response)
+
+    def _assume_role(self, req, caller, base, environ, start_response):
+        """AssumeRole: identity policies AND the role's trust policy decide."""
+        decision = sts.decide_assume_role(req, caller, base)
+        if decision is None:
+            return _send(start_response, errors.error(req, 403, "AccessDenied", sts.ROOT_REFUSAL))
+        if not decision.allowed:
+            return _send(start_response,
+                         errors.access_denied(req, denial_message(caller, decision)))
+        return self._then(environ, start_response, identity.bump)
 
     def _then(self, environ, start_response, after: Callable):
         """Call moto, then AFTER (e.g. forget cached policies once IAM changed)."""
