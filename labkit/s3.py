@@ -143,14 +143,20 @@ def put_policy(lab, bucket: str, with_access_points: bool = False) -> dict:
 
 
 # --------------------------------------------------------------------------- buckets
+def location(region: str) -> dict:
+    """Extra create_bucket arguments for ``region``: ``s3.create_bucket(Bucket=b, **location(r))``.
+
+    S3's quirk: us-east-1 is where a bucket goes when no location is given, and
+    naming it as a LocationConstraint is an error; every other region must be named.
+    """
+    return {} if region == "us-east-1" else {
+        "CreateBucketConfiguration": {"LocationConstraint": region}}
+
+
 def ensure_bucket(s3, bucket: str, region: str) -> bool:
     """Create ``bucket`` in ``region`` unless we own it already; True if created."""
-    # S3's one quirk: us-east-1 is the region a bucket gets when no location is given,
-    # and naming it as a LocationConstraint is an error.
-    kwargs = {} if region == "us-east-1" else {
-        "CreateBucketConfiguration": {"LocationConstraint": region}}
     try:
-        s3.create_bucket(Bucket=bucket, **kwargs)
+        s3.create_bucket(Bucket=bucket, **location(region))
         return True
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
