@@ -130,7 +130,7 @@ def test_query_json_and_rest_operations():
     form = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
     ec2 = parse_request(environ(method="POST", host="ec2.us-east-1.amazonaws.com", service="ec2",
                                 headers=form, body=b"Action=RunInstances&Version=2016-11-15"))
-    assert generic.checks(ec2, "123456789012", "arn") == [("ec2:RunInstances", "*")]
+    assert generic.checks(ec2, "123456789012", "arn") == [("ec2:RunInstances", "*", {})]
     cw = parse_request(environ(method="POST", host="monitoring.us-east-1.amazonaws.com",
                                service="monitoring", headers=form, body=b"Action=PutMetricData"))
     assert generic.checks(cw, "123456789012", "arn")[0][0] == "cloudwatch:PutMetricData"
@@ -139,15 +139,15 @@ def test_query_json_and_rest_operations():
                                          "AmazonEC2ContainerRegistry_V20150921.CreateRepository"},
                                 body=b'{"repositoryName": "lab"}'))
     assert generic.checks(ecr, "123456789012", "arn") == [
-        ("ecr:CreateRepository", "arn:aws:ecr:us-east-1:123456789012:repository/lab")]
+        ("ecr:CreateRepository", "arn:aws:ecr:us-east-1:123456789012:repository/lab", {})]
     fn = parse_request(environ(method="POST", host="lambda.us-east-1.amazonaws.com", service="lambda",
                                path="/2015-03-31/functions/hello/invocations"))
     assert generic.checks(fn, "123456789012", "arn") == [
-        ("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:hello")]
+        ("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:hello", {})]
     eks = parse_request(environ(method="GET", host="eks.us-east-1.amazonaws.com", service="eks",
                                 path="/clusters/lab"))
     assert generic.checks(eks, "123456789012", "arn") == [
-        ("eks:DescribeCluster", "arn:aws:eks:us-east-1:123456789012:cluster/lab")]
+        ("eks:DescribeCluster", "arn:aws:eks:us-east-1:123456789012:cluster/lab", {})]
 
 
 def test_get_caller_identity_needs_no_permission():
@@ -155,3 +155,15 @@ def test_get_caller_identity_needs_no_permission():
                                 headers={"content-type": "application/x-www-form-urlencoded"},
                                 body=b"Action=GetCallerIdentity&Version=2011-06-15"))
     assert generic.checks(req, "123456789012", "arn") == []
+
+
+def test_passing_a_role_needs_iam_pass_role():
+    body = (b'{"DomainName": "lab", "AuthMode": "IAM", "DefaultUserSettings": '
+            b'{"ExecutionRole": "arn:aws:iam::123456789012:role/analyst-exec"}}')
+    req = parse_request(environ(method="POST", host="api.sagemaker.us-east-1.amazonaws.com",
+                                service="sagemaker", headers={"x-amz-target": "SageMaker.CreateDomain"},
+                                body=body))
+    assert generic.checks(req, "123456789012", "arn") == [
+        ("sagemaker:CreateDomain", "*", {}),
+        ("iam:PassRole", "arn:aws:iam::123456789012:role/analyst-exec",
+         {"iam:PassedToService": "sagemaker.amazonaws.com"})]

@@ -308,3 +308,20 @@ def test_multipart_parts_inherit_the_uploads_encryption(em):
                                  MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]})
     head = em.client("s3").head_object(Bucket=BUCKET, Key="big.bin")
     assert head["ServerSideEncryption"] == "AES256"
+
+
+def test_access_point_alias_is_decided_as_the_access_point(em):
+    root, control = em.client("s3"), em.client("s3control")
+    root.put_object(Bucket=BUCKET, Key="raw/a.txt", Body=b"a")
+    alias = control.create_access_point(AccountId=ACCOUNT, Name="authz-alias" + SUFFIX,
+                                        Bucket=BUCKET)["Alias"]
+    ap_arn = f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/authz-alias{SUFFIX}"
+    s3 = em.client("s3", *make_user(em, "alias-user", allow("s3:GetObject", f"{ap_arn}/object/*")))
+    err = denied(lambda: s3.get_object(Bucket=alias, Key="raw/a.txt"))
+    # The identity policy passes the access point; the bucket has not delegated.
+    assert err["Message"].endswith("because no resource-based policy allows the s3:GetObject action")
+    assert f'on resource: "{ap_arn}/object/raw/a.txt"' in err["Message"]
+    put_bucket_policy(em, {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*",
+                           "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+                           "Condition": {"StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}}})
+    assert s3.get_object(Bucket=alias, Key="raw/a.txt")["Body"].read() == b"a"

@@ -150,8 +150,46 @@ def resource(req: AwsRequest, op: str, account: str, caller_arn: str, path_param
     return "*"
 
 
-def checks(req: AwsRequest, account: str, caller_arn: str) -> List[Tuple[str, str]]:
-    """[(action, resource)] the request needs; [] when nothing is checked."""
+#: Operations that hand a role to a service, so the caller also needs iam:PassRole on it:
+#: (signing name, operation) -> (JSON paths of the role ARN, iam:PassedToService)
+_PASS_ROLE = {
+    ("sagemaker", "CreateDomain"): ((("DefaultUserSettings", "ExecutionRole"),
+                                     ("DefaultSpaceSettings", "ExecutionRole")),
+                                    "sagemaker.amazonaws.com"),
+    ("sagemaker", "UpdateDomain"): ((("DefaultUserSettings", "ExecutionRole"),),
+                                    "sagemaker.amazonaws.com"),
+    ("sagemaker", "CreateUserProfile"): ((("UserSettings", "ExecutionRole"),),
+                                         "sagemaker.amazonaws.com"),
+    ("sagemaker", "UpdateUserProfile"): ((("UserSettings", "ExecutionRole"),),
+                                         "sagemaker.amazonaws.com"),
+    ("sagemaker", "CreateNotebookInstance"): ((("RoleArn",),), "sagemaker.amazonaws.com"),
+    ("sagemaker", "CreateTrainingJob"): ((("RoleArn",),), "sagemaker.amazonaws.com"),
+    ("lambda", "CreateFunction"): ((("Role",),), "lambda.amazonaws.com"),
+    ("lambda", "UpdateFunctionConfiguration"): ((("Role",),), "lambda.amazonaws.com"),
+    ("eks", "CreateCluster"): ((("roleArn",),), "eks.amazonaws.com"),
+    ("eks", "CreateNodegroup"): ((("nodeRole",),), "eks.amazonaws.com"),
+}
+
+
+def passed_roles(req: AwsRequest, op: str) -> List[Tuple[str, str]]:
+    """[(role ARN, service it is passed to)] for operations that pass a role."""
+    spec = _PASS_ROLE.get((req.service, op))
+    if spec is None:
+        return []
+    paths, service = spec
+    data = req.json_body()
+    found = []
+    for path in paths:
+        value = data
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str) and value.startswith("arn:"):
+            found.append((value, service))
+    return found
+
+
+def checks(req: AwsRequest, account: str, caller_arn: str) -> List[Tuple[str, str, dict]]:
+    """[(action, resource, extra context)] the request needs; [] when nothing is checked."""
     path_params: dict = {}
     op = req.operation
     if op is None and req.service in _REST_SERVICES:
@@ -159,4 +197,7 @@ def checks(req: AwsRequest, account: str, caller_arn: str) -> List[Tuple[str, st
     if op is None or (req.service, op) in UNCHECKED:
         return []
     action = f"{action_prefix(req.service)}:{_ACTION_NAMES.get((req.service, op), op)}"
-    return [(action, resource(req, op, account, caller_arn, path_params))]
+    needed = [(action, resource(req, op, account, caller_arn, path_params), {})]
+    for role_arn, service in passed_roles(req, op):
+        needed.append(("iam:PassRole", role_arn, {"iam:PassedToService": service}))
+    return needed

@@ -61,8 +61,8 @@ class AuthorizationMiddleware:
         base = global_context(req, caller)
         if req.service == "sts" and req.operation == "AssumeRole":
             return self._assume_role(req, caller, base, environ, start_response)
-        for action, resource in generic.checks(req, caller.account_id, caller.arn):
-            check = s3.Check(action, resource, {}, None, caller.account_id)
+        for action, resource, ctx in generic.checks(req, caller.account_id, caller.arn):
+            check = s3.Check(action, resource, ctx, None, caller.account_id)
             decision = decide(caller, check, base)
             if not decision.allowed:
                 return _send(start_response,
