@@ -282,3 +282,38 @@ def test_root_cannot_assume_roles(em):
     code, status, message = error_of(lambda: em.client("sts").assume_role(
         RoleArn=arn, RoleSessionName="lesson"))
     assert (code, status, message) == ("AccessDenied", 403, "Roles may not be assumed by root accounts.")
+
+
+def test_creating_a_domain_needs_pass_role_on_the_execution_role(em, user):
+    name, key, secret = user
+    iam = em.client("iam")
+    role = _role(em, f"{name}-exec", {"Service": "sagemaker.amazonaws.com"})
+    iam.put_user_policy(UserName=name, PolicyName="sm", PolicyDocument=policy(
+        allow(["sagemaker:CreateDomain", "sagemaker:DeleteDomain"])))
+    sm = em.client("sagemaker", key, secret)
+    args = dict(DomainName=f"{name}-domain", AuthMode="IAM", SubnetIds=["subnet-1"], VpcId="vpc-1",
+                DefaultUserSettings={"ExecutionRole": role})
+    code, status, message = error_of(lambda: sm.create_domain(**args))
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert f"iam:PassRole on resource: \"{role}\"" in message
+    iam.put_user_policy(UserName=name, PolicyName="pass", PolicyDocument=policy(allow(
+        "iam:PassRole", role,
+        Condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}})))
+    assert sm.create_domain(**args)["DomainArn"]
+
+
+def test_presigned_url_is_decided_for_its_signer(em, user):
+    requests = pytest.importorskip("requests")
+    name, key, secret = user
+    root = em.client("s3")
+    root.create_bucket(Bucket=f"{name}-presign")
+    root.put_object(Bucket=f"{name}-presign", Key="report.csv", Body=b"r")
+    url = em.client("s3", key, secret).generate_presigned_url(
+        "get_object", Params={"Bucket": f"{name}-presign", "Key": "report.csv"})
+    proxies = {"https": em.url}
+    denied = requests.get(url, proxies=proxies, verify=str(em.ca_bundle), timeout=30)
+    assert denied.status_code == 403 and b"<Code>AccessDenied</Code>" in denied.content
+    em.client("iam").put_user_policy(UserName=name, PolicyName="get", PolicyDocument=policy(
+        allow("s3:GetObject", f"arn:aws:s3:::{name}-presign/*")))
+    ok = requests.get(url, proxies=proxies, verify=str(em.ca_bundle), timeout=30)
+    assert ok.status_code == 200 and ok.content == b"r"
