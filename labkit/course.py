@@ -32,6 +32,8 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("02", "Encrypted buckets", "02_encrypted_buckets.ipynb", "labkit.s3:build"),
     Lesson("04", "IAM policies and testing", "04_iam_policies_and_testing.ipynb",
            "labkit.policies:build"),
+    # 05, 06 and 08 leave no builder: nothing later needs their (billable) resources.
+    Lesson("05", "EC2 and scaling", "05_ec2_and_scaling.ipynb"),
 )
 
 
