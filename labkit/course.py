@@ -30,6 +30,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("00", "Setup and credentials", "00_setup_and_credentials.ipynb"),
     Lesson("01", "IAM users and groups", "01_iam_users_and_groups.ipynb", "labkit.iam:build"),
     Lesson("02", "Encrypted buckets", "02_encrypted_buckets.ipynb", "labkit.s3:build"),
+    Lesson("03", "Access points", "03_access_points.ipynb", "labkit.access_points:build"),
     Lesson("04", "IAM policies and testing", "04_iam_policies_and_testing.ipynb",
            "labkit.policies:build"),
     # 05, 06 and 08 leave no builder: nothing later needs their (billable) resources.

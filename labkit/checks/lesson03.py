@@ -71,6 +71,19 @@ def _through(lab, principal: str, action: str, name: str, key: str | None, conte
         raise Fail(f"a policy on {name} or {bucket} is not valid: {exc}") from None
 
 
+def _ap_alone(lab, principal: str, action: str, name: str, key: str | None):
+    """How the access point policy of NAME alone decides a request through it."""
+    resource = aplib.arn(lab, name) + (f"/object/{key}" if key is not None else "")
+    ctx = {"aws:SecureTransport": "true", "s3:DataAccessPointArn": aplib.arn(lab, name),
+           "s3:DataAccessPointAccount": lab.account_id,
+           "s3:x-amz-server-side-encryption": s3lib.SSE}
+    try:
+        return evaluate(Request(principal, action, resource, ctx, lab.account_id),
+                        resource_policy=(f"access point policy {name}", _ap_policy(lab, name)))
+    except PolicyError as exc:
+        raise Fail(f"the access point policy of {name} is not valid: {exc}") from None
+
+
 @check("03.access-points", points=2,
        hint="s3control.create_access_point(AccountId=lab.account_id, Name=..., Bucket=..., "
             "PublicAccessBlockConfiguration={all four settings True}), no VpcConfiguration")
@@ -95,10 +108,10 @@ def access_points(lab):
 @check("03.access-point-policies", points=3, hint=_AP_POLICY_HINT)
 def access_point_policies(lab):
     """The analyst reads both, writes and deletes only through the analysis access point;
-    nobody else is granted anything."""
+    nobody else is granted anything. (Judged on the access point policies alone: the
+    bucket's delegation is 03.delegation.)"""
     n, key = lab.names, "results/check.csv"
     analyst, other = _user(lab, n.analyst_user), _user(lab, f"someone-else-{n.name}")
-    sse = {"s3:x-amz-server-side-encryption": s3lib.SSE}
     expected = [(n.landing_access_point, "s3:GetObject", key, True),
                 (n.landing_access_point, "s3:ListBucket", None, True),
                 (n.landing_access_point, "s3:PutObject", key, False),
@@ -108,11 +121,12 @@ def access_point_policies(lab):
                 (n.analysis_access_point, "s3:PutObject", key, True),
                 (n.analysis_access_point, "s3:DeleteObject", key, True)]
     for name, action, obj, allowed in expected:
-        decided = _through(lab, analyst, action, name, obj, sse)
+        decided = _ap_alone(lab, analyst, action, name, obj)
         if decided.allowed != allowed:
             verb = "is not allowed" if allowed else "is allowed"
-            raise Fail(f"through {name}, the analyst's {action} {verb}: {decided}")
-        if _through(lab, other, action, name, obj, sse).allowed:
+            raise Fail(f"the access point policy of {name}: the analyst's {action} {verb}: "
+                       f"{decided}")
+        if _ap_alone(lab, other, action, name, obj).allowed:
             raise Fail(f"through {name}, a user the policy does not name may {action}",
                        "name only the analyst in Principal, never \"*\"")
     return "analyst: read-only through the landing zone, read-write through analysis"
