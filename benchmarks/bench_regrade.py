@@ -1,0 +1,106 @@
+"""Grade the same submissions two ways and print the speed-up (a figure, not a test).
+
+    .venv/bin/python benchmarks/bench_regrade.py [--count 8] [--jobs 2] [--lesson-notebook PATH]
+
+Naive: a loop of `papermill` CLI calls, one per submission (each starts papermill,
+a kernel, labkit and an emulator in that kernel); points read from the check
+cells that ran without error (no hidden checks: the naive way cannot run them
+outside the learner's kernel).
+labkit: `labkit regrade` (warm single-use kernels, one emulator per worker, hidden
+checks in the grader, --jobs workers).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from labkit.grading import regrade  # noqa: E402
+
+DEFAULT_NOTEBOOK = ROOT / "notebooks" / "01_iam_users_and_groups.ipynb"
+
+
+def make_submissions(folder: Path, source: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True)
+    paths = [folder / f"learner-{i:02d}.ipynb" for i in range(count)]
+    for path in paths:
+        shutil.copy(source, path)
+    return paths
+
+
+def visible_points(executed: Path) -> float:
+    """Points of the check cells that ran and raised nothing (what a naive loop can see)."""
+    total = 0.0
+    for cell in json.loads(executed.read_text())["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        outputs = cell.get("outputs", [])
+        if meta.get("grade") and cell.get("execution_count") is not None and not any(
+                o.get("output_type") == "error" for o in outputs):
+            total += float(meta.get("points", 0))
+    return total
+
+
+def naive(paths: list[Path], work: Path, timeout: float) -> tuple[float, dict]:
+    papermill = str(Path(sys.executable).parent / "papermill")
+    points, started = {}, time.perf_counter()
+    for path in paths:
+        home = work / "home" / path.stem
+        home.mkdir(parents=True)
+        env = {**os.environ, "LABKIT_HOME": str(home), "LABKIT_NO_NETWORK": "1"}
+        out = work / "naive" / path.name
+        out.parent.mkdir(exist_ok=True)
+        subprocess.run([papermill, str(path), str(out), "-r", "NAME", path.stem,
+                        "--execution-timeout", str(int(timeout)), "--log-level", "ERROR",
+                        "--no-progress-bar"], env=env, capture_output=True, cwd=str(ROOT))
+        points[path.stem] = visible_points(out) if out.exists() else 0.0
+    return time.perf_counter() - started, points
+
+
+def fast(folder: Path, out: Path, jobs: int, timeout: float) -> tuple[float, dict]:
+    started = time.perf_counter()
+    regrade.regrade(folder, out, jobs=jobs, timeout=timeout, force=True, progress=False)
+    seconds = time.perf_counter() - started
+    points = {}
+    for path in (out / "results").glob("*.json"):
+        result = json.loads(path.read_text())
+        points[result["learner"]] = sum(c["points"] for c in result["checks"] if not c["hidden"])
+    return seconds, points
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=8, help="submissions (default 8)")
+    parser.add_argument("--jobs", type=int, default=2, help="labkit regrade workers (default 2)")
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--lesson-notebook", type=Path, default=DEFAULT_NOTEBOOK)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-regrade-") as scratch:
+        work = Path(scratch)
+        paths = make_submissions(work / "submissions", args.lesson_notebook, args.count)
+        fast_s, fast_points = fast(work / "submissions", work / "out", args.jobs, args.timeout)
+        naive_s, naive_points = naive(paths, work, args.timeout)
+    n = args.count
+    print(f"{n} submissions of {args.lesson_notebook.name}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"naive papermill CLI loop: {naive_s:7.1f} s  ({naive_s / n:5.2f} s per submission)")
+    print(f"labkit regrade --jobs {args.jobs}:  {fast_s:7.1f} s  ({fast_s / n:5.2f} s per "
+          f"submission, hidden checks included)")
+    print(f"speed-up: {naive_s / fast_s:.2f}x")
+    if naive_points != fast_points:
+        print(f"WARNING: visible points differ: naive {naive_points}, labkit {fast_points}")
+        return 1
+    print(f"visible points agree: {sorted(set(fast_points.values()))} per learner")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Subcommands for instructors, added to ``labkit`` by labkit/cli.py:
+
+    labkit release [--out release] [--notebooks notebooks] [--check]
+    labkit regrade SUBMISSIONS --out OUT [--lesson L] [--jobs N] [--timeout S]
+                   [--shard K/N] [--force]
+    labkit regrade merge OUT... [--out MERGED]
+"""
+from __future__ import annotations
+
+import sys
+
+
+def cmd_release(args) -> int:
+    from labkit.grading import release
+
+    if args.check:
+        problems = release.drift(args.out, args.notebooks)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            print("Run `labkit release --out release` (or `make release`) and commit release/.",
+                  file=sys.stderr)
+        return 1 if problems else 0
+    written = release.release(args.out, args.notebooks)
+    print(f"Wrote {len(written)} student notebook(s) to {args.out}")
+    return 0
+
+
+def cmd_regrade(args) -> int:
+    from labkit.grading import regrade
+
+    if args.paths[0] == "merge":
+        outs = args.paths[1:]
+        if not outs:
+            raise ValueError("labkit regrade merge needs the OUT folders to merge, "
+                             "e.g. labkit regrade merge out/shard-1 out/shard-2 --out out/all")
+        into = args.out or outs[0]
+        count = regrade.merge(outs, into)
+        print(f"Merged {count} result(s) into {into}: grades.csv, summary.csv, report.html")
+        return 0
+    if len(args.paths) != 1:
+        raise ValueError("labkit regrade takes one SUBMISSIONS folder (or: merge OUT...)")
+    if not args.out:
+        raise ValueError("labkit regrade needs --out OUT (the folder for grades and reports)")
+    if args.timeout <= 0 or args.jobs < 1:
+        raise ValueError("--timeout must be positive and --jobs at least 1")
+    counts = regrade.regrade(args.paths[0], args.out, lesson=args.lesson, jobs=args.jobs,
+                             timeout=args.timeout, shard_spec=args.shard, force=args.force)
+    print(f"Graded {counts['graded']}, skipped {counts['skipped']} unchanged, of "
+          f"{counts['total']} submission(s) in {counts['seconds']} s. "
+          f"See {args.out}/grades.csv and {args.out}/report.html")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``release`` and ``regrade`` to the ``labkit`` command."""
+    from labkit.grading.regrade import DEFAULT_TIMEOUT
+    from labkit.grading.release import DEFAULT_OUT
+
+    release = subparsers.add_parser(
+        "release", help="write student versions of the lessons (solutions stubbed)")
+    release.add_argument("--out", default=DEFAULT_OUT, help="folder (default release)")
+    release.add_argument("--notebooks", help="source notebooks folder (default notebooks/)")
+    release.add_argument("--check", action="store_true",
+                         help="write nothing; fail if --out differs from a fresh release")
+    release.set_defaults(func=cmd_release)
+
+    regrade = subparsers.add_parser(
+        "regrade", help="execute and grade submissions (or: regrade merge OUT...)",
+        description="Execute every submission in a fresh kernel and emulator, then run the "
+                    "visible and hidden checks in the grader.")
+    regrade.add_argument("paths", nargs="+", metavar="SUBMISSIONS",
+                         help="folder of NAME.ipynb or NAME/*.ipynb; or `merge OUT...`")
+    regrade.add_argument("--out", help="folder for grades.csv, summary.csv, report.html, "
+                                       "feedback/ (merge: default the first OUT)")
+    regrade.add_argument("--lesson", help="grade only this lesson's notebooks")
+    regrade.add_argument("--jobs", type=int, default=2, help="parallel graders (default 2)")
+    regrade.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                         help=f"seconds one cell may run (default {DEFAULT_TIMEOUT:g})")
+    regrade.add_argument("--shard", help="grade only slice K of N, e.g. 2/4 (merge them after)")
+    regrade.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    regrade.set_defaults(func=cmd_regrade)

@@ -1,0 +1,209 @@
+"""Execute learners' notebooks fast and safely: warm single-use kernels, one emulator per worker.
+
+Why it is fast: the papermill CLI spends most of a small notebook's time starting
+up (its own imports, a kernel, labkit and moto in that kernel, an emulator). Here
+a grader worker starts its emulator once and keeps ONE spare kernel warming up
+(labkit and boto3 already imported) while the current submission runs.
+
+Why it is safe: every kernel runs exactly one submission and is then killed, so
+no learner's variables, imports or monkeypatches reach the next learner (resetting
+a used kernel in place cannot promise that: a learner can patch builtins, leave
+threads, or change sys.modules). The trade-off is one kernel start per
+submission, hidden behind the previous submission's run. The emulator is shared
+by the worker's kernels one at a time and ``reset()`` before each submission, so
+each learner starts from an empty account. Kernels reach it through attach mode
+(LABKIT_EMULATOR_ATTACH): the emulator and the checks live in the grader process,
+never in the learner's kernel.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.log import logger as papermill_logger
+
+ENGINE_NAME = "labkit-warm"
+#: Imported in a spare kernel before a learner's code runs: what every lesson imports.
+WARM_UP = ("import labkit, labkit.lab, labkit.course, labkit.credentials, labkit.netguard, "
+           "boto3, botocore.client\n"
+           "labkit.netguard.install()\n"
+           "for _lesson in labkit.course.LESSONS:\n"
+           "    _lesson.builder and __import__(_lesson.builder.partition(':')[0])\n"
+           "del _lesson")
+
+
+class CapturingEngine(NBClientEngine):
+    """papermill's nbclient engine that hands back its notebook client.
+
+    papermill returns the executed notebook only on success; a grader also needs
+    the partial notebook of a run that raised, timed out or lost its kernel, and
+    must close the client's channels itself (nbclient leaves them open on a kernel
+    it did not start, and a dead kernel's heartbeat channel then leaks sockets).
+    """
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+        from papermill.clientwrap import PapermillNotebookClient
+
+        holder = kwargs.pop("client_holder")
+        timeout = kwargs.pop("execution_timeout", None)
+        start_timeout = kwargs.pop("start_timeout", 60)
+        for unused in ("input_path", "timeout", "startup_timeout"):
+            kwargs.pop(unused, None)
+        client = PapermillNotebookClient(nb_man, kernel_name=kernel_name, timeout=timeout,
+                                         startup_timeout=start_timeout, log=papermill_logger,
+                                         **kwargs)
+        holder.append(client)
+        return client.execute()
+
+
+papermill_engines.register(ENGINE_NAME, CapturingEngine)
+
+
+@dataclass
+class Execution:
+    """How a learner's notebook ran: status is ok, error, timeout or died."""
+
+    status: str
+    reason: str = ""
+    seconds: float = 0.0
+    notebook: object | None = None  # the executed (possibly partial) notebook
+
+
+@dataclass
+class WarmKernel:
+    """A started kernel, used for one submission only, with its private lab home."""
+
+    km: object
+    home: Path
+    client: object = None  # the warm-up's shell client, closed by finish_warm_up()
+    warm_up_id: str = ""
+    started: float = field(default_factory=time.perf_counter)
+
+    def finish_warm_up(self, timeout: float = 60) -> None:
+        """Wait for the warm-up imports (closing the socket earlier would drop them)."""
+        if self.client is None:
+            return
+        deadline = time.monotonic() + timeout
+        with contextlib.suppress(Exception):  # a kernel that fails here fails in papermill
+            while time.monotonic() < deadline:
+                reply = self.client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+                if reply["parent_header"].get("msg_id") == self.warm_up_id:
+                    break
+        self.client.stop_channels()
+        self.client = None
+
+    @property
+    def attach_file(self) -> Path:
+        return self.home / "attach.json"
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.client is not None:
+                self.client.stop_channels()
+            self.km.shutdown_kernel(now=True)
+
+
+class KernelPool:
+    """Kernels started ahead of need, each handed out once (``take``), then replaced."""
+
+    def __init__(self, scratch: Path, emulator, spare: int = 1):
+        self.scratch, self.emulator, self.spare = Path(scratch), emulator, spare
+        self._ready: list[WarmKernel] = []
+        self._count = 0
+
+    def _environ(self, home: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LABKIT_"))}
+        env.update({"LABKIT_HOME": str(home), "LABKIT_NO_NETWORK": "1",
+                    "LABKIT_EMULATOR_ATTACH": str(home / "attach.json"),
+                    "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+        # The learner's `!aws` and `lab.aws()` find the venv's aws first.
+        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        return env
+
+    def _start_one(self) -> WarmKernel:
+        from jupyter_client import KernelManager
+
+        from labkit.emulator import write_attach_file
+
+        self._count += 1
+        home = self.scratch / f"kernel-{os.getpid()}-{self._count}"
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        write_attach_file(self.emulator, home / "attach.json")
+        km = KernelManager(kernel_name="python3")
+        km.start_kernel(env=self._environ(home), cwd=str(home))
+        client = km.client()
+        # Shell only: a heartbeat thread stopped at once races its own socket creation.
+        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        # Queued now, runs while the previous submission executes; awaited in take().
+        msg_id = client.execute(WARM_UP, silent=True, store_history=False)
+        return WarmKernel(km, home, client, msg_id)
+
+    def fill(self) -> None:
+        """Start kernels until ``spare`` are waiting."""
+        while len(self._ready) < self.spare:
+            self._ready.append(self._start_one())
+
+    def take(self) -> WarmKernel:
+        """A kernel nobody has used; a replacement starts warming up at once."""
+        kernel = self._ready.pop(0) if self._ready else self._start_one()
+        self.fill()
+        kernel.finish_warm_up()
+        return kernel
+
+    def close(self) -> None:
+        for kernel in self._ready:
+            kernel.kill()
+        self._ready.clear()
+
+
+def execute(kernel: WarmKernel, notebook, name: str, timeout: float) -> Execution:
+    """Run ``notebook`` in ``kernel`` with papermill (NAME injected); never raises."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    holder: list = []
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            notebook, None, parameters={"NAME": name}, engine_name=ENGINE_NAME,
+            kernel_name="python3", km=kernel.km, progress_bar=False, log_output=False,
+            execution_timeout=timeout, start_timeout=60, client_holder=holder)
+        status, reason = "ok", ""
+    except PapermillExecutionError as exc:
+        status, reason = "error", _cell_error(exc)
+    except CellTimeoutError:
+        status, reason = "timeout", f"a cell ran longer than {timeout:g} s and was stopped"
+    except DeadKernelError:
+        status, reason = "died", "the kernel died (os._exit, a crash or out of memory)"
+    except Exception as exc:  # anything else must not stop the batch either
+        status, reason = "error", f"the notebook could not run: {type(exc).__name__}: {exc}"
+    finally:
+        client = holder[0] if holder else None
+        if client is not None and client.kc is not None:
+            with contextlib.suppress(Exception):
+                client.kc.stop_channels()
+        kernel.kill()
+    seconds = time.perf_counter() - started
+    return Execution(status, reason, seconds, client.nb if client is not None else None)
+
+
+def _cell_error(exc) -> str:
+    reason = f"cell {exc.cell_index + 1} raised {exc.ename}"
+    if exc.ename == "NotImplementedError":
+        return reason + " (an exercise still holds its `raise NotImplementedError()` stub)"
+    detail = _first_line(exc.evalue)
+    return f"{reason}: {detail}" if detail else reason
+
+
+def _first_line(text: str) -> str:
+    text = (text or "").strip()
+    return text.splitlines()[0][:300] if text else ""
