@@ -35,6 +35,7 @@ LESSONS: tuple[Lesson, ...] = (
            "labkit.policies:build"),
     # 05, 06 and 08 leave no builder: nothing later needs their (billable) resources.
     Lesson("05", "EC2 and scaling", "05_ec2_and_scaling.ipynb"),
+    Lesson("06", "SageMaker domain", "06_sagemaker_domain.ipynb"),
 )
 
 
