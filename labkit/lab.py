@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit import checks, config, course, netguard
+from labkit.pids import alive
 from labkit import target as targets
 from labkit.credentials import LabFiles, mask
 from labkit.names import Names
@@ -138,6 +139,9 @@ def _venv_path() -> str:
 def _start_emulator(names: Names) -> Lab:
     from labkit.emulator import attached_from_environment, ensure_running
 
+    # Real credentials and profiles go first: even importing moto reads the AWS
+    # environment, and a profile that only exists in ~/.aws would break it.
+    targets.scrub_environment(os.environ)
     # A grader or the terminal sandbox may run the emulator outside this kernel.
     emulator = attached_from_environment() or ensure_running(config.labkit_home())
     folder = config.labkit_home() / names.name / f"emulator-{os.getpid()}"
@@ -146,7 +150,6 @@ def _start_emulator(names: Names) -> Lab:
     region = config.region()
     root = emulator.root
     files.write_profile("default", root.access_key_id, root.secret_access_key, region)
-    targets.scrub_environment(os.environ)
     env = {**emulator.client_environ(), **files.environ(), "AWS_DEFAULT_REGION": region,
            "AWS_REGION": region, "PATH": _venv_path(), "LABKIT_NAME": names.name}
     _apply_environment(env)
@@ -157,18 +160,8 @@ def _remove_stale_folders(parent: Path) -> None:
     """Emulator folders of kernels that have exited hold keys nobody can use: remove them."""
     for child in parent.glob("emulator-*"):
         pid = child.name.removeprefix("emulator-")
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
             shutil.rmtree(child, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _start_aws(names: Names) -> Lab:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from labkit import config
+from labkit.pids import alive
 
 START_TIMEOUT = 180  # seconds for the background process to build the lab
 
@@ -34,16 +35,6 @@ def log_file(name: str) -> Path:
     return config.labkit_home() / name / "sandbox.log"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def read_state(name: str) -> dict | None:
     """The running sandbox's state, or None. A stale file (dead process) is removed."""
     path = state_file(name)
@@ -54,7 +45,7 @@ def read_state(name: str) -> dict | None:
     except (json.JSONDecodeError, OSError):
         path.unlink(missing_ok=True)  # half-written or corrupt: nothing runs behind it
         return None
-    if not _alive(int(state.get("pid", 0))):
+    if not alive(int(state.get("pid", 0))):
         path.unlink(missing_ok=True)
         return None
     return state
@@ -101,7 +92,7 @@ def stop(name: str) -> bool:
         return False
     os.kill(int(state["pid"]), signal.SIGTERM)
     for _ in range(100):
-        if not _alive(int(state["pid"])):
+        if not alive(int(state["pid"])):
             break
         time.sleep(0.1)
     state_file(name).unlink(missing_ok=True)
