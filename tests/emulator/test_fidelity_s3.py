@@ -19,7 +19,7 @@ from moto.s3control.models import s3control_backends
 
 from labkit.config import DEFAULT_REGION, EMULATOR_ACCOUNT_ID
 from labkit.emulator.fidelity import s3 as fidelity_s3
-from labkit.emulator.fidelity.s3_public import is_public_policy
+from labkit.policy import is_public
 
 BUCKET = "demo-landing-zone"
 ACCOUNT = EMULATOR_ACCOUNT_ID
@@ -245,7 +245,7 @@ def test_access_point_delegation_policy_is_not_public(s3):
     ],
 )
 def test_meaning_of_public_for_conditions(condition, public):
-    assert is_public_policy(policy(public_read(Condition=condition))) is public
+    assert is_public(policy(public_read(Condition=condition))) is public
 
 
 @pytest.mark.parametrize(
@@ -254,35 +254,55 @@ def test_meaning_of_public_for_conditions(condition, public):
      ({"AWS": "arn:aws:iam::*:root"}, True), ({"AWS": ACCOUNT}, False), ({"Service": "logging.s3.amazonaws.com"}, False)],
 )
 def test_meaning_of_public_for_principals(principal, public):
-    assert is_public_policy(policy(public_read(Principal=principal))) is public
+    assert is_public(policy(public_read(Principal=principal))) is public
 
 
-SHARED_CONDITION_CASES = [
-    {"Bool": {"aws:SecureTransport": "true"}},
-    {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
-    {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
-    {"StringEquals": {"aws:SourceVpc": "vpc-91237329"}},
-    {"StringLike": {"aws:SourceVpc": "vpc-*"}},
-    {"StringEqualsIfExists": {"aws:SourceVpc": "vpc-91237329"}},
-    {"StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}},
+AP_WILDCARD = f"arn:aws:s3:{DEFAULT_REGION}:{ACCOUNT}:accesspoint/*"
+
+# The one definition (labkit.policy.is_public) on the cases where the
+# emulator's former copy and the engine used to disagree, each settled by the
+# S3 User Guide, "The meaning of "public"": (condition, bucket policy public?,
+# access point policy public?).
+SETTLED_CASES = [
+    # s3:DataAccessPointArn note: a wildcard access point name under a fixed
+    # account keeps a bucket policy non-public; in an access point policy it is public.
+    ({"StringLike": {"s3:DataAccessPointArn": AP_WILDCARD}}, False, True),
+    ({"StringLike": {"s3:DataAccessPointArn": f"arn:aws:s3:{DEFAULT_REGION}:*:accesspoint/*"}}, True, True),
+    ({"StringEquals": {"s3:DataAccessPointArn": f"arn:aws:s3:{DEFAULT_REGION}:{ACCOUNT}:accesspoint/ap"}}, False, False),
+    # "aws:userid, outside the pattern AROLEID:*": the pattern itself is not fixed.
+    ({"StringLike": {"aws:userid": "AROAEXAMPLEROLEID0001:*"}}, True, True),
+    ({"StringEquals": {"aws:userid": "AROAEXAMPLEROLEID0001:alice"}}, False, False),
+    # "An AWS principal, user, role, or service principal (e.g. aws:PrincipalOrgID)".
+    ({"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}, False, False),
+    ({"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/analyst"}}, False, False),
+    ({"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/*"}}, True, True),
+    # aws:SourceIp: public when "broader than /8 for IPv4 and /32 for IPv6".
+    ({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, False, False),
+    ({"IpAddress": {"aws:SourceIp": "12.0.0.0/7"}}, True, True),
+    ({"IpAddress": {"aws:SourceIp": "2001:db8::/32"}}, False, False),
+    ({"IpAddress": {"aws:SourceIp": "2001:db8::/31"}}, True, True),
+    ({"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "0.0.0.0/1"]}}, True, True),
+    # Cases both copies always agreed on, kept from the former parity test.
+    ({"Bool": {"aws:SecureTransport": "true"}}, True, True),
+    ({"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}, False, False),
+    ({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}, True, True),
+    ({"StringEquals": {"aws:SourceVpc": "vpc-91237329"}}, False, False),
+    ({"StringLike": {"aws:SourceVpc": "vpc-*"}}, True, True),
+    ({"StringEqualsIfExists": {"aws:SourceVpc": "vpc-91237329"}}, True, True),
+    ({"StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}}, False, False),
 ]
 
 
-@pytest.mark.parametrize("condition", SHARED_CONDITION_CASES)
-def test_agrees_with_labkit_policy_is_public(condition):
-    # labkit.policy.is_public is the offline engine's verdict; the emulator
-    # must give the learner the same answer. (Known differences, kept here on
-    # purpose: a wildcard access point name in s3:DataAccessPointArn and the
-    # "AROLEID:*" form of aws:userid count as fixed in bucket policies.)
-    from labkit.policy import is_public
-
+@pytest.mark.parametrize(("condition", "bucket_public", "access_point_public"), SETTLED_CASES)
+def test_one_definition_of_public(condition, bucket_public, access_point_public):
     document = policy(public_read(Condition=condition))
-    assert is_public_policy(document) is is_public(document)
+    assert is_public(document) is bucket_public
+    assert is_public(document, access_point=True) is access_point_public
 
 
 def test_wildcard_access_point_arn_is_public_in_access_point_policy():
     condition = {"StringLike": {"s3:DataAccessPointArn": f"arn:aws:s3:{DEFAULT_REGION}:{ACCOUNT}:accesspoint/*"}}
-    assert is_public_policy(policy(public_read(Condition=condition)), access_point=True) is True
+    assert is_public(policy(public_read(Condition=condition)), access_point=True) is True
 
 
 # --- Block Public Access: ACLs and the restriction flags -----------------------------------

@@ -43,13 +43,12 @@ from labkit.emulator.fidelity.s3_errors import (
     PublicPolicyBlocked,
 )
 from labkit.emulator.fidelity.s3_policy_doc import MalformedPolicy, check_bucket_policy
-from labkit.emulator.fidelity.s3_public import is_public_policy
+from labkit.policy import PolicyError, is_public
 
 __all__ = [
     "install",
     "public_access_restricted",
     "effective_public_access_block",
-    "is_public_policy",
     "default_encryption",
     "aws_managed_s3_key_arn",
     "caller_arn",
@@ -151,8 +150,8 @@ def aws_managed_s3_key_arn(account_id: str, region: str) -> str:
 
 def _policy_is_public_or_false(policy: Any) -> bool:
     try:
-        return is_public_policy(policy)
-    except ValueError:
+        return is_public(policy)
+    except ValueError:  # PolicyError included: moto asks about whatever it stored
         return False
 
 
@@ -313,10 +312,17 @@ def _check_bucket_policy(response: S3Response, bucket_name: str) -> None:
     except MalformedPolicy as exc:
         raise MalformedPolicyError(str(exc)) from None
     flags = effective_public_access_block(bucket.account_id, bucket_name)
-    if flags["BlockPublicPolicy"] and is_public_policy(policy):
+    if flags["BlockPublicPolicy"] and _bucket_policy_is_public(policy):
         raise PublicPolicyBlocked(
             caller_arn(response), "s3:PutBucketPolicy", f"arn:{bucket.partition}:s3:::{bucket_name}"
         )
+
+
+def _bucket_policy_is_public(policy: dict) -> bool:
+    try:
+        return is_public(policy)
+    except PolicyError as exc:  # S3's own checks passed, the engine's did not
+        raise MalformedPolicyError(str(exc)) from None
 
 
 def caller_arn(response: Any) -> str:

@@ -17,7 +17,7 @@ from moto.core.utils import ensure_boolean
 from moto.s3control.exceptions import S3ControlError
 from moto.s3control.models import S3ControlBackend, s3control_backends
 
-from labkit.emulator.fidelity.s3_public import is_public_policy
+from labkit.policy import PolicyError, is_public
 
 
 class AccessPointPolicyBlocked(S3ControlError):
@@ -36,12 +36,12 @@ AccessPointPolicyBlocked.__module__ = "moto.s3.exceptions"
 
 
 class MalformedAccessPointPolicy(S3ControlError):
-    """400 MalformedPolicy: the access point policy is not a JSON object."""
+    """400 MalformedPolicy: the access point policy is not a JSON object, or not a valid policy."""
 
     code = "MalformedPolicy"
 
-    def __init__(self) -> None:
-        super().__init__("Policies must be valid JSON and the first byte must be '{'")
+    def __init__(self, message: str = "Policies must be valid JSON and the first byte must be '{'") -> None:
+        super().__init__(message)
 
 
 _FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -74,7 +74,10 @@ def put_policy_checked(
         parsed = None
     if not isinstance(parsed, dict):
         raise MalformedAccessPointPolicy()
-    public = is_public_policy(parsed, access_point=True)
+    try:
+        public = is_public(parsed, access_point=True)
+    except PolicyError as exc:
+        raise MalformedAccessPointPolicy(str(exc)) from None
     if public and access_point_blocks_public_policy(backend, account_id, name):
         raise AccessPointPolicyBlocked()
     original(backend, account_id, name, policy)
@@ -85,4 +88,4 @@ def policy_status_response(original: Callable, response: Any) -> ActionResult:
     account_id = response._get_param("AccountId")
     name = response._get_param("Name")
     policy = response.backend.get_access_point_policy(account_id, name)
-    return ActionResult({"PolicyStatus": {"IsPublic": is_public_policy(policy, access_point=True)}})
+    return ActionResult({"PolicyStatus": {"IsPublic": is_public(policy, access_point=True)}})
