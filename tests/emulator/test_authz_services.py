@@ -317,3 +317,24 @@ def test_presigned_url_is_decided_for_its_signer(em, user):
         allow("s3:GetObject", f"arn:aws:s3:::{name}-presign/*")))
     ok = requests.get(url, proxies=proxies, verify=str(em.ca_bundle), timeout=30)
     assert ok.status_code == 200 and ok.content == b"r"
+
+
+@pytest.mark.parametrize("service, call, code, status", [
+    ("s3", lambda c: c.list_buckets(), "SignatureDoesNotMatch", 403),
+    ("iam", lambda c: c.list_users(), "SignatureDoesNotMatch", 403),
+    ("ec2", lambda c: c.describe_instances(), "AuthFailure", 401),
+    ("sagemaker", lambda c: c.list_domains(), "InvalidSignatureException", 400),
+    ("lambda", lambda c: c.list_functions(), "InvalidSignatureException", 403),
+])
+def test_wrong_secret_key_is_refused(em, user, service, call, code, status):
+    name, key, secret = user
+    em.client("iam").put_user_policy(UserName=name, PolicyName="all", PolicyDocument=policy(
+        allow(["s3:*", "iam:*", "ec2:*", "sagemaker:*", "lambda:*"])))
+    call(em.client(service, key, secret))  # the right secret works
+    wrong = em.client(service, key, secret[:-4] + "XXXX")
+    assert error_of(lambda: call(wrong))[:2] == (code, status)
+
+
+def test_wrong_root_secret_is_refused(em):
+    s3 = em.client("s3", em.root.access_key_id, em.root.secret_access_key + "x")
+    assert error_of(s3.list_buckets)[:2] == ("SignatureDoesNotMatch", 403)

@@ -24,6 +24,7 @@ _REST_JSON = {"lambda", "eks"}
 _QUERY_COMPATIBLE = {"monitoring"}
 #: query-API codes of query-compatible JSON/CBOR services (CloudWatch)
 _QUERY_CODES = {"AccessDeniedException": "AccessDenied",
+                "SignatureDoesNotMatch": "SignatureDoesNotMatch",
                 "UnrecognizedClientException": "InvalidClientTokenId",
                 "MissingAuthenticationTokenException": "MissingAuthenticationToken"}
 
@@ -149,3 +150,26 @@ def cbor_map(data: dict) -> bytes:
             raw = text.encode("utf-8")
             out.append(_cbor_head(3, len(raw)) + raw)
     return b"".join(out)
+
+
+SIGNATURE_MESSAGE = ("The request signature we calculated does not match the signature you "
+                     "provided. Check your AWS Secret Access Key and signing method. Consult the "
+                     "service documentation for details.")
+
+
+def bad_signature(req: AwsRequest, access_key_id: str) -> Response:
+    """AWS's answer to a request signed with the wrong secret key."""
+    proto = protocol(req)
+    if proto == "s3":
+        return error(req, 403, "SignatureDoesNotMatch", SIGNATURE_MESSAGE,
+                     f"<AWSAccessKeyId>{escape(access_key_id)}</AWSAccessKeyId>")
+    if proto == "ec2":
+        return error(req, 401, "AuthFailure",
+                     "AWS was not able to validate the provided access credentials")
+    if proto == "cbor" or req.service in _QUERY_COMPATIBLE:
+        return error(req, 403, "SignatureDoesNotMatch", SIGNATURE_MESSAGE)
+    if proto == "json":
+        return error(req, 400, "InvalidSignatureException", SIGNATURE_MESSAGE)
+    if proto == "rest-json":
+        return error(req, 403, "InvalidSignatureException", SIGNATURE_MESSAGE)
+    return error(req, 403, "SignatureDoesNotMatch", SIGNATURE_MESSAGE)

@@ -87,7 +87,7 @@ def resolve(access_key_id: Optional[str], session_token: Optional[str],
         return ANONYMOUS_CALLER
     if root_access_key_id and access_key_id == root_access_key_id:
         return root_caller()
-    found = _find_key(access_key_id)
+    found = find_key(access_key_id)
     if found is None:
         raise UnknownAccessKey(access_key_id)
     account_id, key = found
@@ -100,7 +100,8 @@ def resolve(access_key_id: Optional[str], session_token: Optional[str],
     return _user_caller(account_id, key.user_name)
 
 
-def _find_key(access_key_id: str):
+def find_key(access_key_id: str):
+    """(account id, moto AccessKey) for an IAM user or session key, or None."""
     from moto.iam.models import iam_backends
 
     for account_id, account in list(iam_backends.items()):

@@ -18,7 +18,7 @@ from typing import Callable, List, Optional, Tuple
 from xml.sax.saxutils import escape
 
 from labkit import config
-from labkit.emulator.authz import errors, generic, identity, s3, simulate, sts
+from labkit.emulator.authz import errors, generic, identity, s3, signature, simulate, sts
 from labkit.emulator.authz.decide import decide, denial_message, global_context
 from labkit.emulator.authz.identity import Caller, UnknownAccessKey
 from labkit.emulator.request import AwsRequest, parse_request
@@ -48,6 +48,10 @@ class AuthorizationMiddleware:
                                       self.root_access_key_id)
         except UnknownAccessKey as exc:
             return _send(start_response, errors.invalid_key(req, exc.access_key_id, exc.reason))
+        if not caller.is_anonymous and signature.enabled():
+            secret = signature.secret_for(req.access_key_id, self.root_access_key_id)
+            if secret is not None and not signature.matches(req, environ, secret):
+                return _send(start_response, errors.bad_signature(req, req.access_key_id))
         if req.service == "s3":
             return self._s3(req, caller, environ, start_response)
         return self._generic(req, caller, environ, start_response)
