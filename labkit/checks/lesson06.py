@@ -100,30 +100,3 @@ def space(lab):
     if owner not in lab_sm.analysts(lab):
         raise Fail(f"space {name} is owned by {owner or 'nobody'}, not by an analyst")
     return f"space {name} belongs to {owner}"
-
-
-@check("06.private-space", points=1, hidden=True,
-       hint="SpaceSharingSettings={'SharingType': 'Private'}: a shared space lets every profile in")
-def private_space(lab):
-    """The analyst's space is private, not shared with the whole domain."""
-    described = _domain(lab)
-    found = ec2.client(lab, "sagemaker").describe_space(DomainId=described["DomainId"], SpaceName=lab_sm.space_name(lab))
-    sharing = (found.get("SpaceSharingSettings") or {}).get("SharingType")
-    if sharing != "Private":
-        raise Fail(f"space sharing is {sharing}")
-    return "private"
-
-
-@check("06.role-scope", points=1, hidden=True,
-       hint="the execution role is for SageMaker only: trust no other service or account")
-def role_scope(lab):
-    """Nothing but SageMaker is trusted by the execution role."""
-    doc = _role(lab)["AssumeRolePolicyDocument"]
-    doc = json.loads(unquote(doc)) if isinstance(doc, str) else doc
-    for statement in doc.get("Statement", []):
-        principal = statement.get("Principal") or {}
-        others = set(principal) - {"Service"}
-        if statement.get("Effect") == "Allow" and (others or principal == "*"
-                                                   or set(_as_list(principal.get("Service"))) - {lab_sm.SERVICE_PRINCIPAL}):
-            raise Fail(f"the trust policy also trusts {principal}")
-    return "trusted by SageMaker only"

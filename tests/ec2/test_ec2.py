@@ -10,7 +10,9 @@ import labkit
 from labkit import checks
 from labkit import ec2 as lab_ec2
 from labkit.checks import lesson05  # noqa: F401  (registers the checks)
+from labkit.grading import checks as graded
 
+graded.load_hidden("05")  # the instructor's hidden checks (instructor/hidden_checks)
 NAME = "t-ec2"
 VISIBLE = ["05.network", "05.launch-template", "05.load-balancer", "05.auto-scaling-group",
            "05.scaling-policy"]

@@ -12,8 +12,10 @@ from labkit import checks, iam
 from labkit import ec2 as lab_ec2
 from labkit import sagemaker as lab_sm
 from labkit.checks import lesson06  # noqa: F401  (registers the checks)
+from labkit.grading import checks as graded
 from labkit.emulator.fidelity import sagemaker as sagemaker_fidelity
 
+graded.load_hidden("06")  # the instructor's hidden checks (instructor/hidden_checks)
 NAME = "t-sm"
 CHECKS = ["06.execution-role", "06.domain", "06.user-profiles", "06.space",
           "06.private-space", "06.role-scope"]
@@ -21,8 +23,6 @@ CHECKS = ["06.execution-role", "06.domain", "06.user-profiles", "06.space",
 
 @pytest.fixture(scope="module")
 def lab():
-    # Until the lead lists "sagemaker" in fidelity.install_all(), install it here (idempotent).
-    sagemaker_fidelity.install()
     lab = labkit.start(NAME, lesson="00", verbose=False)
     iam.build(lab)
     lab_sm.build(lab)
