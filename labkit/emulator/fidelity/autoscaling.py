@@ -166,7 +166,8 @@ def _check_bounds(min_size, max_size, desired) -> None:
 def _group_or_error(response: AutoScalingResponse, name: str) -> FakeAutoScalingGroup:
     group = response.autoscaling_backend.autoscaling_groups.get(name)
     if group is None:
-        raise ValidationError(f"AutoScalingGroup name not found - AutoScalingGroup '{name}' not found")
+        # AWS's wording, verified by moto's aws_verified test_update_unknown_group.
+        raise ValidationError("AutoScalingGroup name not found - null")
     return group
 
 
