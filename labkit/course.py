@@ -36,8 +36,8 @@ LESSONS: tuple[Lesson, ...] = (
     # 05, 06 and 08 leave no builder: nothing later needs their (billable) resources.
     Lesson("05", "EC2 and scaling", "05_ec2_and_scaling.ipynb"),
     Lesson("06", "SageMaker domain", "06_sagemaker_domain.ipynb"),
-    Lesson("08", "Beyond: containers and serverless (optional)",
-           "08_beyond_containers_and_serverless.ipynb"),
+    Lesson("07", "Working as an analyst", "07_working_as_an_analyst.ipynb",
+           "labkit.analyst:build"),
 )
 
 
