@@ -38,6 +38,8 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("06", "SageMaker domain", "06_sagemaker_domain.ipynb"),
     Lesson("07", "Working as an analyst", "07_working_as_an_analyst.ipynb",
            "labkit.analyst:build"),
+    Lesson("08", "Beyond: containers and serverless (optional)",
+           "08_beyond_containers_and_serverless.ipynb"),
 )
 
 
