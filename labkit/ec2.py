@@ -347,15 +347,25 @@ def demand_curve(minutes: int = 60) -> list[float]:
     return curve
 
 
-def _in_process_backend(lab):
-    """Fail clearly unless the emulator runs in this kernel (simulated time lives there)."""
+SIMULATION_UNAVAILABLE = (
+    "Simulated time needs the emulator running in this kernel: it moves CloudWatch's clock forward "
+    "minute by minute. On real AWS, alarms are evaluated in real time (generate load on the "
+    "instances, for example with `stress`, and watch for 20 minutes); a kernel attached to an "
+    "emulator in another process (a grader, the terminal sandbox) cannot reach that clock.")
+
+
+def can_simulate(lab) -> bool:
+    """True when :func:`simulate_load` can run: the emulator lives in this kernel."""
     from labkit.emulator import get_running
 
-    if lab.target != "emulator" or get_running() is None or lab.emulator is not get_running():
-        raise RuntimeError(
-            "simulate_load needs the emulator running in this kernel: it moves CloudWatch's clock "
-            "forward minute by minute. On real AWS, alarms are evaluated in real time; generate "
-            "load on the instances (for example with `stress`) and watch for 20 minutes instead.")
+    running = get_running()
+    return lab.target == "emulator" and running is not None and lab.emulator is running
+
+
+def _in_process_backend(lab):
+    """Fail clearly unless the emulator runs in this kernel (simulated time lives there)."""
+    if not can_simulate(lab):
+        raise RuntimeError(SIMULATION_UNAVAILABLE)
 
 
 def _latest_datapoint(lab, group: str, around: datetime) -> datetime | None:

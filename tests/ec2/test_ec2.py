@@ -133,10 +133,14 @@ def test_plot_has_cpu_and_capacity(lab):
     assert "average CPU %" in labels and "instances in service" in labels
 
 
-def test_simulation_refuses_without_an_in_process_emulator():
-    fake = SimpleNamespace(target="aws", emulator=None, name="x")
-    with pytest.raises(RuntimeError, match="real time"):
-        lab_ec2.simulate_load(fake, [50.0])
+def test_simulation_refuses_without_an_in_process_emulator(lab):
+    assert lab_ec2.can_simulate(lab)
+    on_aws = SimpleNamespace(target="aws", emulator=None, name="x")
+    attached = SimpleNamespace(target="emulator", emulator=object(), name="x")  # another process's
+    for fake in (on_aws, attached):
+        assert not lab_ec2.can_simulate(fake)
+        with pytest.raises(RuntimeError, match="real time"):
+            lab_ec2.simulate_load(fake, [50.0])
 
 
 @pytest.mark.parametrize("name", ["ab", "a" * 28, "b" * 30, "x-" * 14 + "yz"])
