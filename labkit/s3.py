@@ -143,29 +143,39 @@ def put_policy(lab, bucket: str, with_access_points: bool = False) -> dict:
 
 
 # --------------------------------------------------------------------------- buckets
-def location(region: str) -> dict:
-    """Extra create_bucket arguments for ``region``: ``s3.create_bucket(Bucket=b, **location(r))``.
+def create_bucket(s3, bucket: str, region: str) -> None:
+    """Create ``bucket`` in ``region``, coping with S3's one regional quirk.
 
-    S3's quirk: us-east-1 is where a bucket goes when no location is given, and
-    naming it as a LocationConstraint is an error; every other region must be named.
+    Every region must be named in CreateBucketConfiguration, except S3's legacy
+    default region, which must not be: S3 answers InvalidLocationConstraint,
+    and the bucket is then created without a configuration (which puts it there).
     """
-    return {} if region == "us-east-1" else {
-        "CreateBucketConfiguration": {"LocationConstraint": region}}
+    try:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "InvalidLocationConstraint":
+            raise
+        s3.create_bucket(Bucket=bucket)
 
 
 def ensure_bucket(s3, bucket: str, region: str) -> bool:
     """Create ``bucket`` in ``region`` unless we own it already; True if created."""
+    if bucket_exists(s3, bucket):
+        return False
     try:
-        s3.create_bucket(Bucket=bucket, **location(region))
+        create_bucket(s3, bucket, region)
         return True
     except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        if code == "BucketAlreadyOwnedByYou":
-            return False
-        if code == "BucketAlreadyExists":
+        if exc.response["Error"]["Code"] == "BucketAlreadyExists":
             raise RuntimeError(f"bucket {bucket} belongs to another AWS account (bucket names "
                                f"are global): choose another NAME") from exc
         raise
+
+
+def bucket_region(s3, bucket: str) -> str:
+    """The region ``bucket`` lives in, as HeadBucket reports it."""
+    answer = s3.head_bucket(Bucket=bucket)
+    return answer.get("BucketRegion") or answer["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"]
 
 
 def lock_down(s3, bucket: str) -> None:

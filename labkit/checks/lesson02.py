@@ -33,14 +33,14 @@ def _existing(lab, s3) -> list[str]:
 
 
 @check("02.buckets", points=2,
-       hint="s3.create_bucket(Bucket=lab.names.landing_bucket) (outside us-east-1 also "
-            "CreateBucketConfiguration={'LocationConstraint': lab.region}), same for analysis")
+       hint="labkit.s3.create_bucket(s3, lab.names.landing_bucket, lab.region), "
+            "same for lab.names.analysis_bucket")
 def buckets(lab):
     """Both buckets exist, in the lab's region."""
     s3 = lab.client("s3")
     for bucket in _existing(lab, s3):
-        # GetBucketLocation answers None for us-east-1, for historical reasons.
-        where = s3.get_bucket_location(Bucket=bucket).get("LocationConstraint") or "us-east-1"
+        # HeadBucket names the region; GetBucketLocation answers None for the legacy default.
+        where = s3lib.bucket_region(s3, bucket)
         if where != lab.region:
             raise Fail(f"bucket {bucket} is in {where}, not in the lab's region {lab.region}",
                        "delete it and create it again with the lab's region")

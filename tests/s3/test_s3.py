@@ -7,6 +7,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import labkit
+import labkit.config
 from labkit import checks, iam
 from labkit import s3 as s3lib
 from labkit.checks import lesson02  # noqa: F401  (registers the checks)
@@ -82,7 +83,7 @@ def test_upload_without_sse_is_denied_with_sse_allowed(lab, s3):
 
 
 def test_wrong_sse_value_is_denied(lab, s3):
-    # aws:kms is allowed by the policy; a KMS-managed upload with a made-up value is not.
+    # DSSE-KMS (aws:kms:dsse) is a real S3 value, but not one this policy accepts.
     with pytest.raises(ClientError) as denied:
         s3.put_object(Bucket=lab.names.analysis_bucket, Key="test/x.txt", Body=b"x",
                       ServerSideEncryption="aws:kms:dsse")
@@ -106,7 +107,10 @@ def _policy_without(lab, bucket, sid):
 
 
 BREAKS = {
-    "02.encryption": lambda lab, s3, b: s3.delete_bucket_encryption(Bucket=b),
+    # Not delete_bucket_encryption: since 2023 S3 falls back to SSE-S3, which is what we want.
+    "02.encryption": lambda lab, s3, b: s3.put_bucket_encryption(
+        Bucket=b, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]}),
     "02.block-public-access": lambda lab, s3, b: s3.put_public_access_block(
         Bucket=b, PublicAccessBlockConfiguration={**PUT_ALL, "RestrictPublicBuckets": False}),
     "02.acls-disabled": lambda lab, s3, b: s3.put_bucket_ownership_controls(
@@ -213,3 +217,38 @@ def test_teardown_reports_what_it_could_not_remove(monkeypatch):
     assert len(problems) == 2 and all("could not be deleted" in p for p in problems)
     monkeypatch.undo()
     assert s3lib.teardown(lab) == [] and s3lib.leftovers(lab) == []
+
+
+# --------------------------------------------------------------------------- create_bucket
+def _stubbed_s3():
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="y").client(
+        "s3", region_name=labkit.config.region())
+    return client, Stubber(client)
+
+
+def test_create_bucket_names_the_region():
+    client, stub = _stubbed_s3()
+    stub.add_response("create_bucket", {}, {"Bucket": "b-x", "CreateBucketConfiguration":
+                                            {"LocationConstraint": "some-region-1"}})
+    with stub:
+        s3lib.create_bucket(client, "b-x", "some-region-1")
+    stub.assert_no_pending_responses()
+
+
+def test_create_bucket_retries_without_a_constraint_where_s3_refuses_one():
+    client, stub = _stubbed_s3()
+    stub.add_client_error("create_bucket", "InvalidLocationConstraint", http_status_code=400)
+    stub.add_response("create_bucket", {}, {"Bucket": "b-x"})
+    with stub:
+        s3lib.create_bucket(client, "b-x", "legacy-region-1")
+    stub.assert_no_pending_responses()
+
+
+def test_create_bucket_passes_other_errors_on():
+    client, stub = _stubbed_s3()
+    stub.add_client_error("create_bucket", "BucketAlreadyExists", http_status_code=409)
+    with stub, pytest.raises(ClientError, match="BucketAlreadyExists"):
+        s3lib.create_bucket(client, "b-x", "some-region-1")
