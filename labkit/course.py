@@ -40,6 +40,7 @@ LESSONS: tuple[Lesson, ...] = (
            "labkit.analyst:build"),
     Lesson("08", "Beyond: containers and serverless (optional)",
            "08_beyond_containers_and_serverless.ipynb"),
+    Lesson("99", "Teardown", "99_teardown.ipynb"),
 )
 
 
