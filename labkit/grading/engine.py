@@ -107,7 +107,9 @@ class WarmKernel:
         with contextlib.suppress(Exception):
             if self.client is not None:
                 self.client.stop_channels()
-            self.km.shutdown_kernel(now=True)
+            from jupyter_core.utils import run_sync
+
+            run_sync(self.km.shutdown_kernel)(now=True)
 
 
 class KernelPool:
@@ -128,7 +130,8 @@ class KernelPool:
         return env
 
     def _start_one(self) -> WarmKernel:
-        from jupyter_client import KernelManager
+        from jupyter_client import AsyncKernelManager, BlockingKernelClient
+        from jupyter_core.utils import run_sync
 
         from labkit.emulator import write_attach_file
 
@@ -137,9 +140,12 @@ class KernelPool:
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
         write_attach_file(self.emulator, home / "attach.json")
-        km = KernelManager(kernel_name="python3")
-        km.start_kernel(env=self._environ(home), cwd=str(home))
-        client = km.client()
+        # An async manager, as nbclient's own: with a blocking client, nbclient waits on a
+        # dead kernel's output forever (its liveness poll never gets the event loop).
+        km = AsyncKernelManager(kernel_name="python3")
+        run_sync(km.start_kernel)(env=self._environ(home), cwd=str(home))
+        client = BlockingKernelClient()
+        client.load_connection_info(km.get_connection_info())
         # Shell only: a heartbeat thread stopped at once races its own socket creation.
         client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
         # Queued now, runs while the previous submission executes; awaited in take().
@@ -179,7 +185,7 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float) -> Executio
             execution_timeout=timeout, start_timeout=60, client_holder=holder)
         status, reason = "ok", ""
     except PapermillExecutionError as exc:
-        status, reason = "error", _cell_error(exc)
+        status, reason = "error", _cell_error(exc, holder[0].nb if holder else None)
     except CellTimeoutError:
         status, reason = "timeout", f"a cell ran longer than {timeout:g} s and was stopped"
     except DeadKernelError:
@@ -196,8 +202,18 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float) -> Executio
     return Execution(status, reason, seconds, client.nb if client is not None else None)
 
 
-def _cell_error(exc) -> str:
-    reason = f"cell {exc.cell_index + 1} raised {exc.ename}"
+def _cell_error(exc, executed) -> str:
+    """Which cell raised what, numbered as in the learner's notebook (papermill adds cells)."""
+    number, ours = exc.cell_index + 1, 0
+    for cell in (executed.cells if executed else []):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
+            continue
+        ours += 1
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            number = ours
+            break
+    reason = f"cell {number} raised {exc.ename}"
     if exc.ename == "NotImplementedError":
         return reason + " (an exercise still holds its `raise NotImplementedError()` stub)"
     detail = _first_line(exc.evalue)

@@ -51,7 +51,7 @@ def _without(nb, *grade_ids: str) -> nbformat.NotebookNode:
 
 
 def _reordered(nb) -> nbformat.NotebookNode:
-    """Groups exercise and check moved to the end: everything still gets built."""
+    """Groups exercise and check moved to the end, after the cells that need the groups."""
     nb = copy.deepcopy(nb)
     moved = [nb.cells[_index(nb, "01-groups")], nb.cells[_index(nb, "01.groups")]]
     nb.cells = [c for c in nb.cells if c not in moved] + moved
@@ -86,7 +86,8 @@ def build(folder: Path) -> dict[str, float]:
                        USERS_ONLY),
         # Deleting a locked check cell changes nothing: the grader runs every check.
         "deleted": (_without(nb, "01.groups"), FULL),
-        "reordered": (_reordered(nb), FULL),
+        # The admins group is used before the moved cell creates it: the run stops there.
+        "reordered": (_reordered(nb), USERS_ONLY),
         "cheater": (_monkeypatched(nb), 0),
         "unfilled": (student, 0),
         "two-keys": (_insert_after(nb, "01.access-keys",
