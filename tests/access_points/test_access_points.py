@@ -108,6 +108,21 @@ def test_cli_reads_through_the_access_point_arn(lab, tmp_path):
     assert got.outcome == "ALLOW" and out.read_bytes() == s3lib.dataset_path().read_bytes()
 
 
+@pytest.mark.xfail(strict=True, raises=ClientError, reason=(
+    "emulator gap: CopyObject whose x-amz-copy-source is an access point object ARN "
+    "(arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME/object/KEY, which AWS documents for "
+    "CopyObject) is authorized, then answered NoSuchBucket: moto does not resolve the "
+    "access point in the copy source"))
+def test_copy_between_access_points(lab):
+    analyst = lab.client("s3", lab.names.analyst_user)
+    landing = aplib.arn(lab, lab.names.landing_access_point)
+    analysis = aplib.arn(lab, lab.names.analysis_access_point)
+    analyst.copy_object(Bucket=analysis, Key="results/copy.csv", ServerSideEncryption="AES256",
+                        CopySource={"Bucket": landing, "Key": s3lib.DATASET_KEY})
+    head = analyst.head_object(Bucket=analysis, Key="results/copy.csv")
+    assert head["ContentLength"] == s3lib.dataset_path().stat().st_size
+
+
 # --------------------------------------------------------------------------- broken states
 def test_seed_policy_fails_the_policy_check(lab):
     control, name = lab.client("s3control"), lab.names.landing_access_point
