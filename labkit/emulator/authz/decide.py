@@ -71,7 +71,8 @@ def _public_grant_blocked(caller: Caller, check: Check) -> bool:
     if not caller.is_anonymous and caller.account_id == check.resource_account:
         return False
     gates = check.gates if isinstance(check.gates, list) else [check.gates]
-    return any(is_public(g[1]) for g in gates)
+    # RestrictPublicBuckets is about the bucket's policy (the gate named "bucket policy ...").
+    return any(is_public(g[1]) for g in gates if g[0].startswith("bucket policy"))
 
 
 def denial_message(caller: Caller, decision: Optional[Decision]) -> str:
