@@ -57,7 +57,7 @@ def service_trust(service: str) -> dict:
 
 def ensure_service_role(lab, role: str, service: str, policy_arn: str) -> str:
     """Role ``role`` trusted by ``service`` with one managed policy; returns its ARN."""
-    iam = ec2.client(lab, "iam")
+    iam = lab.client("iam")
     try:
         arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(service_trust(service)),
                               Tags=[{"Key": "labkit", "Value": "course"}])["Role"]["Arn"]
@@ -71,7 +71,7 @@ def ensure_service_role(lab, role: str, service: str, policy_arn: str) -> str:
 
 def ensure_repository(lab) -> dict:
     """NAME-analysis: images scanned on push, tags immutable, encrypted; returns its description."""
-    ecr, name = ec2.client(lab, "ecr"), repository_name(lab)
+    ecr, name = lab.client("ecr"), repository_name(lab)
     try:
         return ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
     except ecr.exceptions.RepositoryNotFoundException:
@@ -87,7 +87,7 @@ def ensure_repository(lab) -> dict:
 
 def ensure_cluster(lab) -> dict:
     """NAME-cluster over lesson 05's subnets; returns DescribeCluster's cluster."""
-    eks, name = ec2.client(lab, "eks"), cluster_name(lab)
+    eks, name = lab.client("eks"), cluster_name(lab)
     try:
         return eks.describe_cluster(name=name)["cluster"]
     except eks.exceptions.ResourceNotFoundException:
@@ -114,7 +114,7 @@ def handler_zip() -> bytes:
 
 def ensure_function(lab) -> dict:
     """NAME-hello (Python, 128 MB, 10 s); returns GetFunction's Configuration."""
-    fn, name = ec2.client(lab, "lambda"), function_name(lab)
+    fn, name = lab.client("lambda"), function_name(lab)
     try:
         return fn.get_function(FunctionName=name)["Configuration"]
     except fn.exceptions.ResourceNotFoundException:
@@ -139,7 +139,7 @@ def build(lab) -> None:
 def leftovers(lab) -> list[str]:
     """What lesson 08 left for NAME (empty after teardown)."""
     found = []
-    ecr, eks, fn, iam = (ec2.client(lab, s) for s in ("ecr", "eks", "lambda", "iam"))
+    ecr, eks, fn, iam = (lab.client(s) for s in ("ecr", "eks", "lambda", "iam"))
     try:
         ecr.describe_repositories(repositoryNames=[repository_name(lab)])
         found.append(f"ECR repository {repository_name(lab)}")
@@ -179,7 +179,7 @@ def teardown(lab) -> list[str]:
 
 
 def _delete_function(lab) -> None:
-    fn = ec2.client(lab, "lambda")
+    fn = lab.client("lambda")
     try:
         fn.delete_function(FunctionName=function_name(lab))
     except fn.exceptions.ResourceNotFoundException:
@@ -187,7 +187,7 @@ def _delete_function(lab) -> None:
 
 
 def _delete_cluster(lab) -> None:
-    eks = ec2.client(lab, "eks")
+    eks = lab.client("eks")
     if cluster_name(lab) not in eks.list_clusters()["clusters"]:
         return
     eks.delete_cluster(name=cluster_name(lab))
@@ -196,7 +196,7 @@ def _delete_cluster(lab) -> None:
 
 
 def _delete_repository(lab) -> None:
-    ecr = ec2.client(lab, "ecr")
+    ecr = lab.client("ecr")
     try:
         ecr.delete_repository(repositoryName=repository_name(lab), force=True)
     except ecr.exceptions.RepositoryNotFoundException:
@@ -204,7 +204,7 @@ def _delete_repository(lab) -> None:
 
 
 def _delete_roles(lab) -> None:
-    iam = ec2.client(lab, "iam")
+    iam = lab.client("iam")
     for role in (eks_role(lab), lambda_role(lab)):
         try:
             for policy in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:

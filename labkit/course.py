@@ -19,6 +19,9 @@ class Lesson:
     #: "module:function" that builds this lesson's end state (reference solution),
     #: or None when later lessons do not depend on it.
     builder: str | None = None
+    #: The earlier lessons whose end state this one starts from; None means all of
+    #: them. Declaring fewer keeps a lesson's start quick (05 needs no IAM users).
+    needs: tuple[str, ...] | None = None
 
     def build(self, lab) -> None:
         if self.builder:
@@ -34,12 +37,13 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("04", "IAM policies and testing", "04_iam_policies_and_testing.ipynb",
            "labkit.policies:build"),
     # 05, 06 and 08 leave no builder: nothing later needs their (billable) resources.
-    Lesson("05", "EC2 and scaling", "05_ec2_and_scaling.ipynb"),
-    Lesson("06", "SageMaker domain", "06_sagemaker_domain.ipynb"),
+    # 05 and 08 build their own network; 06 needs the analysts of lesson 01.
+    Lesson("05", "EC2 and scaling", "05_ec2_and_scaling.ipynb", needs=()),
+    Lesson("06", "SageMaker domain", "06_sagemaker_domain.ipynb", needs=("01",)),
     Lesson("07", "Working as an analyst", "07_working_as_an_analyst.ipynb",
            "labkit.analyst:build"),
     Lesson("08", "Beyond: containers and serverless (optional)",
-           "08_beyond_containers_and_serverless.ipynb"),
+           "08_beyond_containers_and_serverless.ipynb", needs=()),
     Lesson("99", "Teardown", "99_teardown.ipynb"),
 )
 
@@ -70,13 +74,20 @@ def build_through(lab, lesson: str | int) -> list[str]:
     return built + [wanted]
 
 
+def prerequisites(lesson: str | int) -> list[str]:
+    """The lessons ``lesson`` starts from, with what they need in turn, in course order."""
+    wanted = get(lesson)
+    direct = wanted.needs if wanted.needs is not None else [
+        item.id for item in LESSONS if item.id < wanted.id]
+    found = set(direct)
+    for item in direct:
+        found.update(prerequisites(item))
+    return sorted(found)
+
+
 def build_upto(lab, lesson: str | int) -> list[str]:
-    """Build the end state of every lesson before ``lesson``; return their ids."""
-    wanted = normalize(lesson)
-    built = []
-    for item in LESSONS:
-        if item.id >= wanted:
-            break
-        item.build(lab)
-        built.append(item.id)
+    """Build the end state of the lessons ``lesson`` starts from; return their ids."""
+    built = prerequisites(lesson)
+    for item in built:
+        get(item).build(lab)
     return built

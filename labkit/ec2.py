@@ -97,19 +97,6 @@ class Ec2Names:
         return f"{self.name}-cpu-target"
 
 
-_CLIENTS: dict = {}
-
-
-def client(lab, service: str):
-    """lab.client(service), made once per lab: building a boto3 client costs tens of ms,
-    and the simulation makes hundreds of calls."""
-    key = (id(lab), service)
-    cached = _CLIENTS.get(key)
-    if cached is None or cached[0] is not lab:
-        cached = _CLIENTS[key] = (lab, lab.client(service))
-    return cached[1]
-
-
 def names(lab) -> Ec2Names:
     return Ec2Names(lab.name)
 
@@ -123,7 +110,7 @@ def _tags(name: str, kind: str) -> list[dict]:
 
 def instance_family_table(lab) -> list[dict]:
     """The seed's families with their example type's vCPUs, memory and GPUs, read from EC2."""
-    ec2 = client(lab, "ec2")
+    ec2 = lab.client("ec2")
     types = [t for _, t, _ in INSTANCE_FAMILIES]
     found = {t["InstanceType"]: t for t in ec2.describe_instance_types(InstanceTypes=types)["InstanceTypes"]}
     rows = []
@@ -140,7 +127,7 @@ def instance_family_table(lab) -> list[dict]:
 
 def two_zones(lab) -> list[str]:
     """The region's first two available Availability Zones, as EC2 lists them."""
-    zones = client(lab, "ec2").describe_availability_zones(
+    zones = lab.client("ec2").describe_availability_zones(
         Filters=[{"Name": "state", "Values": ["available"]},
                  {"Name": "zone-type", "Values": ["availability-zone"]}])["AvailabilityZones"]
     names_ = sorted(z["ZoneName"] for z in zones)
@@ -151,14 +138,14 @@ def two_zones(lab) -> list[str]:
 
 def find_vpc(lab) -> str | None:
     """The id of the VPC tagged Name=NAME-vpc, or None."""
-    vpcs = client(lab, "ec2").describe_vpcs(
+    vpcs = lab.client("ec2").describe_vpcs(
         Filters=[{"Name": "tag:Name", "Values": [names(lab).vpc]}])["Vpcs"]
     return vpcs[0]["VpcId"] if vpcs else None
 
 
 def find_subnets(lab, vpc_id: str) -> list[dict]:
     """The lesson's subnets in ``vpc_id``, ordered by Availability Zone."""
-    subnets = client(lab, "ec2").describe_subnets(
+    subnets = lab.client("ec2").describe_subnets(
         Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
     return sorted(subnets, key=lambda s: s["AvailabilityZone"])
 
@@ -168,7 +155,7 @@ def ensure_network(lab) -> dict:
 
     Returns {"vpc": id, "subnets": [ids, zone order], "zones": [...], "security_group": id}.
     """
-    ec2, n = client(lab, "ec2"), names(lab)
+    ec2, n = lab.client("ec2"), names(lab)
     zones = two_zones(lab)
     vpc_id = find_vpc(lab) or ec2.create_vpc(
         CidrBlock=VPC_CIDR, TagSpecifications=_tags(n.vpc, "vpc"))["Vpc"]["VpcId"]
@@ -184,7 +171,7 @@ def ensure_network(lab) -> dict:
 
 def ensure_security_group(lab, vpc_id: str) -> str:
     """NAME-web-sg in ``vpc_id``, allowing HTTP (port 80) from anywhere."""
-    ec2, n = client(lab, "ec2"), names(lab)
+    ec2, n = lab.client("ec2"), names(lab)
     found = ec2.describe_security_groups(Filters=[
         {"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": [n.security_group]}])
     if found["SecurityGroups"]:
@@ -202,12 +189,12 @@ def ensure_security_group(lab, vpc_id: str) -> str:
 
 def latest_ami(lab) -> str:
     """The region's current Amazon Linux 2023 AMI, from AWS's public SSM parameter."""
-    return client(lab, "ssm").get_parameter(Name=AMI_PARAMETER)["Parameter"]["Value"]
+    return lab.client("ssm").get_parameter(Name=AMI_PARAMETER)["Parameter"]["Value"]
 
 
 def ensure_launch_template(lab, security_group: str) -> str:
     """NAME-web-template (AL2023, t3.micro, the web security group); returns its id."""
-    ec2, n = client(lab, "ec2"), names(lab)
+    ec2, n = lab.client("ec2"), names(lab)
     existing = find_launch_template(lab)
     if existing:
         return existing
@@ -232,12 +219,12 @@ def _arn_or_none(call, key: str, **kwargs) -> str | None:
 
 
 def find_load_balancer(lab) -> str | None:
-    elb = client(lab, "elbv2")
+    elb = lab.client("elbv2")
     return _arn_or_none(elb.describe_load_balancers, "LoadBalancers", Names=[names(lab).load_balancer])
 
 
 def find_target_group(lab) -> str | None:
-    elb = client(lab, "elbv2")
+    elb = lab.client("elbv2")
     return _arn_or_none(elb.describe_target_groups, "TargetGroups", Names=[names(lab).target_group])
 
 
@@ -246,7 +233,7 @@ def ensure_load_balancer(lab, network: dict) -> dict:
 
     Returns {"load_balancer": arn, "target_group": arn, "dns": DNS name}.
     """
-    elb, n = client(lab, "elbv2"), names(lab)
+    elb, n = lab.client("elbv2"), names(lab)
     lb_arn = find_load_balancer(lab) or elb.create_load_balancer(
         Name=n.load_balancer, Subnets=network["subnets"], SecurityGroups=[network["security_group"]],
         Scheme="internet-facing", Type="application", IpAddressType="ipv4",
@@ -266,7 +253,7 @@ def ensure_load_balancer(lab, network: dict) -> dict:
 
 def describe_group(lab) -> dict | None:
     """DescribeAutoScalingGroups' entry for NAME-web-asg, or None."""
-    groups = client(lab, "autoscaling").describe_auto_scaling_groups(
+    groups = lab.client("autoscaling").describe_auto_scaling_groups(
         AutoScalingGroupNames=[names(lab).group])["AutoScalingGroups"]
     return groups[0] if groups else None
 
@@ -275,7 +262,7 @@ def ensure_group(lab, network: dict, target_group: str) -> dict:
     """NAME-web-asg over both subnets, behind the target group; returns its description."""
     n = names(lab)
     if describe_group(lab) is None:
-        client(lab, "autoscaling").create_auto_scaling_group(
+        lab.client("autoscaling").create_auto_scaling_group(
             AutoScalingGroupName=n.group,
             LaunchTemplate={"LaunchTemplateName": n.launch_template, "Version": "$Latest"},
             MinSize=MIN_SIZE, MaxSize=MAX_SIZE, DesiredCapacity=DESIRED,
@@ -292,7 +279,7 @@ def ensure_scaling_policy(lab) -> dict:
     PutScalingPolicy both creates and updates, so this is idempotent as it is.
     Returns {"PolicyARN": ..., "Alarms": [...]} as AWS does.
     """
-    out = client(lab, "autoscaling").put_scaling_policy(
+    out = lab.client("autoscaling").put_scaling_policy(
         AutoScalingGroupName=names(lab).group, PolicyName=names(lab).policy,
         PolicyType="TargetTrackingScaling",
         TargetTrackingConfiguration={
@@ -311,7 +298,7 @@ def zone_counts(group: dict) -> dict[str, int]:
 
 def registered_targets(lab, target_group: str) -> set[str]:
     """Instance ids registered with the target group (any health state but unused/draining)."""
-    health = client(lab, "elbv2").describe_target_health(TargetGroupArn=target_group)
+    health = lab.client("elbv2").describe_target_health(TargetGroupArn=target_group)
     return {t["Target"]["Id"] for t in health["TargetHealthDescriptions"]
             if t["TargetHealth"]["State"] not in ("unused", "draining")}
 
@@ -370,7 +357,7 @@ def _in_process_backend(lab):
 
 def _latest_datapoint(lab, group: str, around: datetime) -> datetime | None:
     """The newest CPU data point already published for the group (earlier simulations)."""
-    stats = client(lab, "cloudwatch").get_metric_statistics(
+    stats = lab.client("cloudwatch").get_metric_statistics(
         Namespace="AWS/EC2", MetricName="CPUUtilization",
         Dimensions=[{"Name": "AutoScalingGroupName", "Value": group}],
         StartTime=around - timedelta(days=14), EndTime=around + timedelta(days=14),
@@ -403,7 +390,7 @@ def simulate_load(lab, demand: list[float], start: datetime | None = None) -> li
     from labkit.emulator.fidelity import cloudwatch as cw_fidelity
 
     _in_process_backend(lab)
-    n, cw, scaling = names(lab), client(lab, "cloudwatch"), client(lab, "autoscaling")
+    n, cw, scaling = names(lab), lab.client("cloudwatch"), lab.client("autoscaling")
     scaling.set_desired_capacity(AutoScalingGroupName=n.group, DesiredCapacity=DESIRED)
     start = start or simulation_start(lab)
     rows, group = [], describe_group(lab)
@@ -495,14 +482,14 @@ def _step_name(step) -> str:
 def _delete_group(lab) -> None:
     if describe_group(lab) is None:
         return
-    scaling = client(lab, "autoscaling")
+    scaling = lab.client("autoscaling")
     scaling.delete_auto_scaling_group(AutoScalingGroupName=names(lab).group, ForceDelete=True)
     if lab.target != "emulator":
         _wait_until(lambda: describe_group(lab) is None, "the Auto Scaling group to be deleted")
 
 
 def _delete_load_balancer(lab) -> None:
-    elb = client(lab, "elbv2")
+    elb = lab.client("elbv2")
     lb_arn = find_load_balancer(lab)
     if lb_arn:
         elb.delete_load_balancer(LoadBalancerArn=lb_arn)
@@ -515,7 +502,7 @@ def _delete_load_balancer(lab) -> None:
 
 def find_launch_template(lab) -> str | None:
     """The id of launch template NAME-web-template, or None."""
-    found = client(lab, "ec2").describe_launch_templates(
+    found = lab.client("ec2").describe_launch_templates(
         Filters=[{"Name": "launch-template-name", "Values": [names(lab).launch_template]}])
     return found["LaunchTemplates"][0]["LaunchTemplateId"] if found["LaunchTemplates"] else None
 
@@ -524,11 +511,11 @@ def _delete_launch_template(lab) -> None:
     # Look first: moto answers a missing name with MissingParameter, AWS with NotFound.
     template_id = find_launch_template(lab)
     if template_id:
-        client(lab, "ec2").delete_launch_template(LaunchTemplateId=template_id)
+        lab.client("ec2").delete_launch_template(LaunchTemplateId=template_id)
 
 
 def _delete_network(lab) -> None:
-    ec2 = client(lab, "ec2")
+    ec2 = lab.client("ec2")
     vpc_id = find_vpc(lab)
     if vpc_id is None:
         return
@@ -543,7 +530,7 @@ def _delete_network(lab) -> None:
 
 def _terminate_instances(lab, vpc_id: str) -> None:
     """Instances still in the VPC (the group's, if ForceDelete left any) block its deletion."""
-    ec2 = client(lab, "ec2")
+    ec2 = lab.client("ec2")
     reservations = ec2.describe_instances(Filters=[
         {"Name": "vpc-id", "Values": [vpc_id]},
         {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])

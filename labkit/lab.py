@@ -53,6 +53,7 @@ class Lab:
     files: LabFiles
     emulator: object | None = None
     environ: dict = field(default_factory=dict)
+    _clients: dict = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -66,7 +67,11 @@ class Lab:
         return boto3.session.Session(profile_name=profile, region_name=self.region)
 
     def client(self, service: str, profile: str | None = None):
-        return self.session(profile).client(service)
+        """A boto3 client as ``profile``, cached: building one costs 0.1-0.5 s."""
+        key = (service, profile)
+        if key not in self._clients:
+            self._clients[key] = self.session(profile).client(service)
+        return self._clients[key]
 
     def whoami(self, profile: str | None = None) -> str:
         """The ARN STS reports for ``profile`` (None: the lab's default identity)."""
@@ -85,6 +90,9 @@ class Lab:
     def save_profile(self, profile: str, access_key_id: str, secret_access_key: str) -> None:
         """Keep a user's access key in the lab-local files (like `aws configure --profile`)."""
         self.files.write_profile(profile, access_key_id, secret_access_key, self.region)
+        # Clients made for this profile hold the old key.
+        for key in [k for k in self._clients if k[1] == profile]:
+            del self._clients[key]
 
     def profiles(self) -> str:
         """The lab-local profiles, secrets masked."""

@@ -42,7 +42,7 @@ def space_name(lab) -> str:
 
 def analysts(lab) -> list[str]:
     """IAM users in the analysts group (each gets a user profile of the same name)."""
-    iam = ec2.client(lab, "iam")
+    iam = lab.client("iam")
     try:
         users = iam.get_group(GroupName=lab.names.analysts_group)["Users"]
     except iam.exceptions.NoSuchEntityException:
@@ -55,7 +55,7 @@ def analysts(lab) -> list[str]:
 
 def ensure_execution_role(lab) -> str:
     """The analysts' execution role with the managed policy attached; returns its ARN."""
-    iam, role = ec2.client(lab, "iam"), lab.names.sagemaker_role
+    iam, role = lab.client("iam"), lab.names.sagemaker_role
     try:
         arn = iam.create_role(
             RoleName=role, AssumeRolePolicyDocument=json.dumps(trust_policy()),
@@ -71,7 +71,7 @@ def ensure_execution_role(lab) -> str:
 
 def find_domain(lab) -> str | None:
     """The id of the live domain named NAME-domain, or None."""
-    sm = ec2.client(lab, "sagemaker")
+    sm = lab.client("sagemaker")
     for page in sm.get_paginator("list_domains").paginate():
         for domain in page["Domains"]:
             if domain["DomainName"] == lab.names.sagemaker_domain and domain["Status"] != "Deleting":
@@ -84,7 +84,7 @@ def ensure_domain(lab, role_arn: str) -> str:
     domain_id = find_domain(lab)
     if domain_id is None:
         network = ec2.ensure_network(lab)
-        domain_id = ec2.client(lab, "sagemaker").create_domain(
+        domain_id = lab.client("sagemaker").create_domain(
             DomainName=lab.names.sagemaker_domain, AuthMode="IAM",
             DefaultUserSettings={"ExecutionRole": role_arn},
             VpcId=network["vpc"], SubnetIds=network["subnets"],
@@ -96,7 +96,7 @@ def ensure_domain(lab, role_arn: str) -> str:
 def _status(lab, kind: str, **ids) -> str | None:
     """Status of a domain/user_profile/space/app, None if it does not exist."""
     try:
-        return getattr(ec2.client(lab, "sagemaker"), f"describe_{kind}")(**ids)["Status"]
+        return getattr(lab.client("sagemaker"), f"describe_{kind}")(**ids)["Status"]
     except ClientError as exc:
         if exc.response["Error"]["Code"] in ("ResourceNotFound", "ValidationException"):
             return None
@@ -121,7 +121,7 @@ def wait_for(get_status, wanted: str | None, what: str, timeout: float = 1200, e
 
 def ensure_user_profile(lab, domain_id: str, user: str, role_arn: str) -> str:
     """A user profile named after IAM user ``user``, with the execution role; returns its ARN."""
-    sm = ec2.client(lab, "sagemaker")
+    sm = lab.client("sagemaker")
     try:
         arn = sm.create_user_profile(
             DomainId=domain_id, UserProfileName=user, UserSettings={"ExecutionRole": role_arn},
@@ -135,7 +135,7 @@ def ensure_user_profile(lab, domain_id: str, user: str, role_arn: str) -> str:
 
 def ensure_space(lab, domain_id: str, owner: str) -> str:
     """A private JupyterLab space owned by profile ``owner``; returns its ARN."""
-    sm, name = ec2.client(lab, "sagemaker"), space_name(lab)
+    sm, name = lab.client("sagemaker"), space_name(lab)
     try:
         arn = sm.create_space(
             DomainId=domain_id, SpaceName=name, SpaceDisplayName=f"{lab.name} analysis",
@@ -150,20 +150,20 @@ def ensure_space(lab, domain_id: str, owner: str) -> str:
 
 def presigned_url(lab, domain_id: str, user: str, seconds: int = URL_SECONDS) -> str:
     """A sign-in URL for ``user``'s profile, valid for ``seconds`` (5 to 300)."""
-    return ec2.client(lab, "sagemaker").create_presigned_domain_url(
+    return lab.client("sagemaker").create_presigned_domain_url(
         DomainId=domain_id, UserProfileName=user, ExpiresInSeconds=seconds)["AuthorizedUrl"]
 
 
 def list_apps(lab, domain_id: str) -> list[dict]:
     """Every app of the domain (including recently deleted ones, as AWS lists them)."""
-    sm = ec2.client(lab, "sagemaker")
+    sm = lab.client("sagemaker")
     return [a for page in sm.get_paginator("list_apps").paginate(DomainIdEquals=domain_id)
             for a in page["Apps"]]
 
 
 def start_app(lab, domain_id: str, space: str, name: str = "default") -> str:
     """Start a JupyterLab app in ``space`` (on AWS: an ml.t3.medium billed while it runs)."""
-    sm = ec2.client(lab, "sagemaker")
+    sm = lab.client("sagemaker")
     ids = {"DomainId": domain_id, "SpaceName": space, "AppType": APP_TYPE, "AppName": name}
     if _status(lab, "app", **ids) not in ("InService", "Pending"):
         sm.create_app(**ids, ResourceSpec={"InstanceType": "ml.t3.medium"})
@@ -175,7 +175,7 @@ def stop_app(lab, domain_id: str, space: str, name: str = "default") -> None:
     """Delete the app (it stays listed as Deleted for a while, as on AWS)."""
     ids = {"DomainId": domain_id, "SpaceName": space, "AppType": APP_TYPE, "AppName": name}
     if _status(lab, "app", **ids) in ("InService", "Pending"):
-        ec2.client(lab, "sagemaker").delete_app(**ids)
+        lab.client("sagemaker").delete_app(**ids)
     wait_for(lambda: _status(lab, "app", **ids) or "Deleted", "Deleted", f"app {name} in {space}")
 
 
@@ -213,7 +213,7 @@ def leftovers(lab) -> list[str]:
     if domain_id:
         found.append(f"SageMaker domain {lab.names.sagemaker_domain} ({domain_id})")
     try:
-        ec2.client(lab, "iam").get_role(RoleName=lab.names.sagemaker_role)
+        lab.client("iam").get_role(RoleName=lab.names.sagemaker_role)
         found.append(f"IAM role {lab.names.sagemaker_role}")
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "NoSuchEntity":
@@ -243,7 +243,7 @@ def teardown(lab) -> list[str]:
 
 
 def _delete_domain(lab, domain_id: str) -> None:
-    sm = ec2.client(lab, "sagemaker")
+    sm = lab.client("sagemaker")
     for app in list_apps(lab, domain_id):
         if app["Status"] in ("InService", "Pending"):
             owner = ({"SpaceName": app["SpaceName"]} if app.get("SpaceName")
@@ -268,7 +268,7 @@ def _delete_domain(lab, domain_id: str) -> None:
 
 
 def _delete_role(lab) -> None:
-    iam, role = ec2.client(lab, "iam"), lab.names.sagemaker_role
+    iam, role = lab.client("iam"), lab.names.sagemaker_role
     try:
         for policy in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
             iam.detach_role_policy(RoleName=role, PolicyArn=policy["PolicyArn"])

@@ -15,7 +15,7 @@ from labkit.checks.lesson06 import _as_list, _domain, _role
 def private_space(lab):
     """The analyst's space is private, not shared with the whole domain."""
     described = _domain(lab)
-    found = ec2.client(lab, "sagemaker").describe_space(DomainId=described["DomainId"], SpaceName=lab_sm.space_name(lab))
+    found = lab.client("sagemaker").describe_space(DomainId=described["DomainId"], SpaceName=lab_sm.space_name(lab))
     sharing = (found.get("SpaceSharingSettings") or {}).get("SharingType")
     if sharing != "Private":
         raise Fail(f"space sharing is {sharing}")

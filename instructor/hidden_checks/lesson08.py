@@ -9,7 +9,7 @@ from labkit.checks import Fail, check
        hint="the function only writes logs: AWSLambdaBasicExecutionRole is all its role needs")
 def lambda_least_privilege(lab):
     """The function's role carries only the basic execution policy."""
-    attached = ec2.client(lab, "iam").list_attached_role_policies(RoleName=beyond.lambda_role(lab))["AttachedPolicies"]
+    attached = lab.client("iam").list_attached_role_policies(RoleName=beyond.lambda_role(lab))["AttachedPolicies"]
     arns = {p["PolicyArn"] for p in attached}
     if arns != {beyond.LAMBDA_POLICY_ARN}:
         raise Fail(f"{beyond.lambda_role(lab)} has {sorted(arns)}")

@@ -38,7 +38,7 @@ def network(lab):
 def launch_template(lab):
     """The launch template names an AMI, an instance type and the web security group."""
     name = ec2.names(lab).launch_template
-    versions = ec2.client(lab, "ec2").describe_launch_template_versions(
+    versions = lab.client("ec2").describe_launch_template_versions(
         LaunchTemplateName=name, Versions=["$Latest"])["LaunchTemplateVersions"]
     data = versions[0]["LaunchTemplateData"] if versions else {}
     missing = [k for k in ("ImageId", "InstanceType", "SecurityGroupIds") if not data.get(k)]
@@ -52,7 +52,7 @@ def launch_template(lab):
             "subnets), a target group, and create_listener(... DefaultActions=[forward to it])")
 def load_balancer(lab):
     """An internet-facing ALB in both zones forwards HTTP:80 to the target group."""
-    elb, n = ec2.client(lab, "elbv2"), ec2.names(lab)
+    elb, n = lab.client("elbv2"), ec2.names(lab)
     lb_arn, tg_arn = ec2.find_load_balancer(lab), ec2.find_target_group(lab)
     if not lb_arn or not tg_arn:
         raise Fail(f"need load balancer {n.load_balancer} and target group {n.target_group}")
@@ -102,7 +102,7 @@ def auto_scaling_group(lab):
 def scaling_policy(lab):
     """A target-tracking policy on average CPU, with the CloudWatch alarms it creates."""
     n = ec2.names(lab)
-    policies = ec2.client(lab, "autoscaling").describe_policies(
+    policies = lab.client("autoscaling").describe_policies(
         AutoScalingGroupName=n.group)["ScalingPolicies"]
     tracking = [p for p in policies if p["PolicyType"] == "TargetTrackingScaling"]
     if not tracking:
@@ -113,7 +113,7 @@ def scaling_policy(lab):
         raise Fail(f"policy {policy['PolicyName']} tracks {metric or 'a custom metric'}, "
                    "not ASGAverageCPUUtilization")
     alarms = [a["AlarmName"] for a in policy.get("Alarms", [])]
-    found = ec2.client(lab, "cloudwatch").describe_alarms(AlarmNames=alarms)["MetricAlarms"] if alarms else []
+    found = lab.client("cloudwatch").describe_alarms(AlarmNames=alarms)["MetricAlarms"] if alarms else []
     if len(found) < 2:
         raise Fail(f"policy {policy['PolicyName']} should own a high and a low CloudWatch alarm; "
                    f"found {[a['AlarmName'] for a in found]}")

@@ -10,7 +10,7 @@ from labkit.checks import Fail, check
 
 
 def _role(lab) -> dict:
-    iam = ec2.client(lab, "iam")
+    iam = lab.client("iam")
     try:
         return iam.get_role(RoleName=lab.names.sagemaker_role)["Role"]
     except iam.exceptions.NoSuchEntityException:
@@ -21,7 +21,7 @@ def _domain(lab) -> dict:
     domain_id = lab_sm.find_domain(lab)
     if domain_id is None:
         raise Fail(f"no SageMaker domain named {lab.names.sagemaker_domain}")
-    return ec2.client(lab, "sagemaker").describe_domain(DomainId=domain_id)
+    return lab.client("sagemaker").describe_domain(DomainId=domain_id)
 
 
 def _trusted_services(document) -> set[str]:
@@ -47,7 +47,7 @@ def execution_role(lab):
     if lab_sm.SERVICE_PRINCIPAL not in services:
         raise Fail(f"{role['RoleName']}'s trust policy lets {sorted(services) or 'no service'} assume it, "
                    f"not {lab_sm.SERVICE_PRINCIPAL}")
-    attached = ec2.client(lab, "iam").list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
+    attached = lab.client("iam").list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
     if lab_sm.MANAGED_POLICY_ARN not in {p["PolicyArn"] for p in attached}:
         raise Fail(f"{role['RoleName']} lacks {lab_sm.MANAGED_POLICY_ARN}")
     return f"{role['RoleName']}: trusted by SageMaker, AmazonSageMakerFullAccess attached"
@@ -73,7 +73,7 @@ def domain(lab):
        hint="one sagemaker.create_user_profile(DomainId=..., UserProfileName=user) per analysts group member")
 def user_profiles(lab):
     """Every analyst has a user profile of the same name, running as the execution role."""
-    described, sm = _domain(lab), ec2.client(lab, "sagemaker")
+    described, sm = _domain(lab), lab.client("sagemaker")
     role_arn = _role(lab)["Arn"]
     for user in lab_sm.analysts(lab):
         try:
@@ -91,7 +91,7 @@ def user_profiles(lab):
             "OwnershipSettings={'OwnerUserProfileName': analyst}, SpaceSharingSettings={'SharingType': 'Private'})")
 def space(lab):
     """A private space owned by an analyst's profile."""
-    described, sm, name = _domain(lab), ec2.client(lab, "sagemaker"), lab_sm.space_name(lab)
+    described, sm, name = _domain(lab), lab.client("sagemaker"), lab_sm.space_name(lab)
     try:
         found = sm.describe_space(DomainId=described["DomainId"], SpaceName=name)
     except sm.exceptions.ResourceNotFound:

@@ -11,7 +11,7 @@ from labkit.checks import Fail, check
             "imageScanningConfiguration={'scanOnPush': True})")
 def ecr_repository(lab):
     """The repository exists, scans images on push and keeps tags immutable."""
-    ecr, name = ec2.client(lab, "ecr"), beyond.repository_name(lab)
+    ecr, name = lab.client("ecr"), beyond.repository_name(lab)
     try:
         repo = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
     except ecr.exceptions.RepositoryNotFoundException:
@@ -28,13 +28,13 @@ def ecr_repository(lab):
             "resourcesVpcConfig={'subnetIds': both subnets})")
 def eks_cluster(lab):
     """The cluster exists over subnets in two Availability Zones, with a role EKS may assume."""
-    eks, name = ec2.client(lab, "eks"), beyond.cluster_name(lab)
+    eks, name = lab.client("eks"), beyond.cluster_name(lab)
     try:
         cluster = eks.describe_cluster(name=name)["cluster"]
     except eks.exceptions.ResourceNotFoundException:
         raise Fail(f"no EKS cluster named {name}") from None
     subnets = cluster["resourcesVpcConfig"].get("subnetIds", [])
-    described = ec2.client(lab, "ec2").describe_subnets(SubnetIds=subnets)["Subnets"] if subnets else []
+    described = lab.client("ec2").describe_subnets(SubnetIds=subnets)["Subnets"] if subnets else []
     zones = {s["AvailabilityZone"] for s in described}
     if len(zones) < 2:
         raise Fail(f"{name} uses subnets in {sorted(zones) or 'no zone'}: EKS needs two zones")
@@ -48,7 +48,7 @@ def eks_cluster(lab):
             "lambda.amazonaws.com>, Handler='lambda_function.handler', Code={'ZipFile': ...})")
 def lambda_function(lab):
     """The function exists with a Python runtime and the lesson's execution role."""
-    fn, name = ec2.client(lab, "lambda"), beyond.function_name(lab)
+    fn, name = lab.client("lambda"), beyond.function_name(lab)
     try:
         config = fn.get_function(FunctionName=name)["Configuration"]
     except fn.exceptions.ResourceNotFoundException:

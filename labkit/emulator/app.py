@@ -7,11 +7,12 @@ labkit.emulator.authz decides every request with labkit.policy.
 from __future__ import annotations
 
 
-def make_app(*, root_access_key_id: str | None = None, enforce: bool = True):
+def make_app(*, root_access_key_id: str | None = None, root_secret_access_key: str | None = None,
+             enforce: bool = True):
     """Build the WSGI app the proxy serves.
 
-    ``root_access_key_id`` is the lab's bootstrap identity, which plays the
-    account root; ``enforce=False`` gives bare moto (for benchmarks).
+    ``root_access_key_id`` and its secret are the lab's bootstrap identity,
+    which plays the account root; ``enforce=False`` gives bare moto (benchmarks).
     """
     from moto.server import DomainDispatcherApplication, create_backend_app
 
@@ -21,4 +22,5 @@ def make_app(*, root_access_key_id: str | None = None, enforce: bool = True):
     from labkit.emulator.authz import AuthorizationMiddleware, moto_patches
 
     moto_patches.install()
-    return AuthorizationMiddleware(moto_app, root_access_key_id=root_access_key_id)
+    return AuthorizationMiddleware(moto_app, root_access_key_id=root_access_key_id,
+                                   root_secret_access_key=root_secret_access_key)

@@ -59,7 +59,8 @@ class Emulator:
         from labkit.emulator.tls import CertificateAuthority
 
         fidelity.install_all()
-        app = make_app(root_access_key_id=self.root.access_key_id, enforce=self.enforce)
+        app = make_app(root_access_key_id=self.root.access_key_id,
+                       root_secret_access_key=self.root.secret_access_key, enforce=self.enforce)
         ca = CertificateAuthority(self.home / "tls")
         self._server = ProxyServer(app, ca, port=self._port, verbose=self._verbose).start()
         return self

@@ -36,11 +36,11 @@ def failed(lab, check_id) -> str:
 
 
 def test_build_twice_leaves_one_of_each(lab):
-    ec2 = lab_ec2.client(lab, "ec2")
+    ec2 = lab.client("ec2")
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [lab_ec2.names(lab).vpc]}])["Vpcs"]
     assert len(vpcs) == 1
     assert len(lab_ec2.find_subnets(lab, vpcs[0]["VpcId"])) == 2
-    policies = lab_ec2.client(lab, "autoscaling").describe_policies(
+    policies = lab.client("autoscaling").describe_policies(
         AutoScalingGroupName=lab_ec2.names(lab).group)["ScalingPolicies"]
     assert len(policies) == 1
 
@@ -52,12 +52,12 @@ def test_checks_pass_on_the_reference_build(lab, check_id):
 
 
 def test_subnets_use_the_regions_first_two_zones(lab):
-    zones = [z["ZoneName"] for z in lab_ec2.client(lab, "ec2").describe_availability_zones()["AvailabilityZones"]]
+    zones = [z["ZoneName"] for z in lab.client("ec2").describe_availability_zones()["AvailabilityZones"]]
     assert lab_ec2.two_zones(lab) == sorted(zones)[:2]
 
 
 def test_group_check_fails_when_detached_from_the_target_group(lab):
-    scaling, group = lab_ec2.client(lab, "autoscaling"), lab_ec2.names(lab).group
+    scaling, group = lab.client("autoscaling"), lab_ec2.names(lab).group
     tg = lab_ec2.find_target_group(lab)
     scaling.detach_load_balancer_target_groups(AutoScalingGroupName=group, TargetGroupARNs=[tg])
     try:
@@ -67,7 +67,7 @@ def test_group_check_fails_when_detached_from_the_target_group(lab):
 
 
 def test_health_check_fails_with_ec2_health_checks(lab):
-    scaling, group = lab_ec2.client(lab, "autoscaling"), lab_ec2.names(lab).group
+    scaling, group = lab.client("autoscaling"), lab_ec2.names(lab).group
     scaling.update_auto_scaling_group(AutoScalingGroupName=group, HealthCheckType="EC2")
     try:
         assert "EC2" in failed(lab, "05.elb-health")
@@ -77,7 +77,7 @@ def test_health_check_fails_with_ec2_health_checks(lab):
 
 def test_policy_check_fails_without_the_policy_and_its_alarms(lab):
     n = lab_ec2.names(lab)
-    lab_ec2.client(lab, "autoscaling").delete_policy(AutoScalingGroupName=n.group, PolicyName=n.policy)
+    lab.client("autoscaling").delete_policy(AutoScalingGroupName=n.group, PolicyName=n.policy)
     try:
         assert "no target-tracking" in failed(lab, "05.scaling-policy")
     finally:
@@ -86,7 +86,7 @@ def test_policy_check_fails_without_the_policy_and_its_alarms(lab):
 
 
 def test_load_balancer_check_fails_without_a_listener(lab):
-    elb = lab_ec2.client(lab, "elbv2")
+    elb = lab.client("elbv2")
     lb = lab_ec2.find_load_balancer(lab)
     for listener in elb.describe_listeners(LoadBalancerArn=lb)["Listeners"]:
         elb.delete_listener(ListenerArn=listener["ListenerArn"])
@@ -99,7 +99,7 @@ def test_load_balancer_check_fails_without_a_listener(lab):
 
 def test_desired_capacity_above_max_is_a_validation_error(lab):
     with pytest.raises(ClientError) as err:
-        lab_ec2.client(lab, "autoscaling").set_desired_capacity(
+        lab.client("autoscaling").set_desired_capacity(
             AutoScalingGroupName=lab_ec2.names(lab).group, DesiredCapacity=lab_ec2.MAX_SIZE + 1)
     assert err.value.response["Error"]["Code"] == "ValidationError"
 
@@ -173,5 +173,5 @@ def test_teardown_leaves_nothing_and_is_idempotent():
                    "MissingParameter; AWS with InvalidLaunchTemplateName.NotFoundException")
 def test_emulator_delete_missing_launch_template_is_not_found(lab):
     with pytest.raises(ClientError) as err:
-        lab_ec2.client(lab, "ec2").delete_launch_template(LaunchTemplateName="t-ec2-no-such-template")
+        lab.client("ec2").delete_launch_template(LaunchTemplateName="t-ec2-no-such-template")
     assert "NotFound" in err.value.response["Error"]["Code"]

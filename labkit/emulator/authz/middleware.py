@@ -25,6 +25,8 @@ from labkit.emulator.request import AwsRequest, parse_request
 from labkit.policy import PolicyError, parse_policy
 
 _S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+#: The WSGI environ key (an HTTP header to moto's handlers) carrying the caller's ARN.
+CALLER_ARN_ENVIRON = "HTTP_X_LABKIT_CALLER_ARN"
 #: IAM/STS operations that change nothing (no need to refresh cached policies).
 _READ_PREFIXES = ("Get", "List", "Simulate", "Generate")
 
@@ -33,9 +35,10 @@ class AuthorizationMiddleware:
     """WSGI middleware: authorize every AWS request before moto sees it."""
 
     def __init__(self, app: Callable, root_access_key_id: Optional[str] = None,
-                 account_id: Optional[str] = None):
+                 account_id: Optional[str] = None, root_secret_access_key: Optional[str] = None):
         self.app = app
         self.root_access_key_id = root_access_key_id
+        self.root_secret_access_key = root_secret_access_key
         self.account_id = account_id or config.EMULATOR_ACCOUNT_ID
 
     # --- WSGI ------------------------------------------------------------------
@@ -48,8 +51,13 @@ class AuthorizationMiddleware:
                                       self.root_access_key_id)
         except UnknownAccessKey as exc:
             return _send(start_response, errors.invalid_key(req, exc.access_key_id, exc.reason))
+        if not caller.is_anonymous:
+            # Handlers behind us (the fidelity layer's messages) need the caller's ARN,
+            # which moto cannot work out for the lab root; pass it along.
+            environ[CALLER_ARN_ENVIRON] = caller.arn
         if not caller.is_anonymous and signature.enabled():
-            secret = signature.secret_for(req.access_key_id, self.root_access_key_id)
+            secret = signature.secret_for(req.access_key_id, self.root_access_key_id,
+                                          self.root_secret_access_key)
             if secret is not None and not signature.matches(req, environ, secret):
                 return _send(start_response, errors.bad_signature(req, req.access_key_id))
         if req.service == "s3":

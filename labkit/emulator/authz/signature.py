@@ -111,15 +111,11 @@ def matches(req: AwsRequest, environ: dict, secret: str) -> bool:
     return False
 
 
-def secret_for(access_key_id: str, root_access_key_id: Optional[str]) -> Optional[str]:
+def secret_for(access_key_id: str, root_access_key_id: Optional[str],
+               root_secret_access_key: Optional[str] = None) -> Optional[str]:
     """The secret moto (or the lab root) holds for ACCESS_KEY_ID, or None if unknown."""
     if access_key_id == root_access_key_id:
-        from labkit.emulator.server import get_running
-
-        running = get_running()
-        if running is not None and running.root.access_key_id == access_key_id:
-            return running.root.secret_access_key
-        return None
+        return root_secret_access_key
     from labkit.emulator.authz.identity import find_key
 
     found = find_key(access_key_id)
