@@ -35,15 +35,22 @@ def _iam_users(lab) -> tuple[str, ...]:
 
 
 def remove_user(iam, user: str) -> None:
-    """Delete USER after what blocks it: keys, login profile, MFA, groups, policies."""
+    """Delete USER after what blocks it (AWS's DeleteUser list): keys, signing
+    certificates, SSH keys, login profile, MFA, groups, policies."""
     for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
         iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    for cert in iam.list_signing_certificates(UserName=user)["Certificates"]:
+        iam.delete_signing_certificate(UserName=user, CertificateId=cert["CertificateId"])
+    for ssh in iam.list_ssh_public_keys(UserName=user)["SSHPublicKeys"]:
+        iam.delete_ssh_public_key(UserName=user, SSHPublicKeyId=ssh["SSHPublicKeyId"])
     try:
         iam.delete_login_profile(UserName=user)
     except iam.exceptions.NoSuchEntityException:
         pass  # the user never had a console password
     for device in iam.list_mfa_devices(UserName=user)["MFADevices"]:
         iam.deactivate_mfa_device(UserName=user, SerialNumber=device["SerialNumber"])
+        if ":mfa/" in device["SerialNumber"]:  # a virtual device is an IAM resource of its own
+            iam.delete_virtual_mfa_device(SerialNumber=device["SerialNumber"])
     for group in iam.list_groups_for_user(UserName=user)["Groups"]:
         iam.remove_user_from_group(GroupName=group["GroupName"], UserName=user)
     for policy in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]:

@@ -10,6 +10,11 @@ from labkit import checks
 from tests.policies.helpers import build_through_04
 
 NAME = "t-down"
+SSH_KEY = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDdBtHhGRJVDc7sRDdxjLmmTkPHKh1TNAjlDU0S2Yo35dOl2JqQ"
+           "ftKOoBBRMYOqSnDNMKRGDYZDtTgHbO0H6JHzs0oGRpLmfMEL9Nk1DvRw7yM2Q1a9YhG8EWxWE5mpfbqwzXwQ3Ip"
+           "xBq4mwlQiFsCqvpYoa0tXDUfUdG1XsQyxCPxgN1HykkqD6u9ODpGXKJTXi9f3yW7hmVLO6iqNAxlTSKb1kD2"
+           "Kq5sTx0L7AqBvs7CYaQzCbOCKpvTmZ7FFPzvEEdOsSYKpPJrzSW5XF5UHqUzR0U5cgvP3ofRfYXNZ1mQMgsBe"
+           "hLXRSZRD0bDmdKApBO8pm6iZPB0sqcYHsLyF test@example.com")
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +69,18 @@ def test_teardown_all_removes_everything_then_runs_clean_again(lab):
                           PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
                                          '"Action":"s3:ListAllMyBuckets","Resource":"*"}]}')
     extra.create_login_profile(UserName=lab.names.engineer_user, Password="Lab-Passw0rd!x")
+    extra.upload_ssh_public_key(UserName=lab.names.engineer_user, SSHPublicKeyBody=SSH_KEY)
+    mfa = extra.create_virtual_mfa_device(VirtualMFADeviceName=f"mfa-{NAME}")
+    serial = mfa["VirtualMFADevice"]["SerialNumber"]
+    extra.enable_mfa_device(UserName=lab.names.admin_user, SerialNumber=serial,
+                            AuthenticationCode1="123456", AuthenticationCode2="654321")
     assert checks.run(lab, "99.nothing-left").passed is False
     report = teardown.teardown_all(lab)
     assert report.ok, str(report)
     assert all(not (r.problems or r.leftovers or r.second) for r in report.results)
     assert lab.names.engineer_user not in lab.files.profiles()
+    devices = extra.list_virtual_mfa_devices()["VirtualMFADevices"]
+    assert serial not in {d["SerialNumber"] for d in devices}
     again = teardown.teardown_all(lab)
     assert again.ok, str(again)
     for check_id in ("99.nothing-left", "99.profiles-removed"):
