@@ -108,11 +108,6 @@ def test_cli_reads_through_the_access_point_arn(lab, tmp_path):
     assert got.outcome == "ALLOW" and out.read_bytes() == s3lib.dataset_path().read_bytes()
 
 
-@pytest.mark.xfail(strict=True, raises=ClientError, reason=(
-    "emulator gap: CopyObject whose x-amz-copy-source is an access point object ARN "
-    "(arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME/object/KEY, which AWS documents for "
-    "CopyObject) is authorized, then answered NoSuchBucket: moto does not resolve the "
-    "access point in the copy source"))
 def test_copy_between_access_points(lab):
     analyst = lab.client("s3", lab.names.analyst_user)
     landing = aplib.arn(lab, lab.names.landing_access_point)

@@ -331,3 +331,63 @@ def test_access_point_alias_is_decided_as_the_access_point(em):
                            "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
                            "Condition": {"StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}}})
     assert s3.get_object(Bucket=alias, Key="raw/a.txt")["Body"].read() == b"a"
+
+
+def _copy_source_ap(em, name: str) -> str:
+    """A source bucket with one object and an access point NAME on it; the AP's ARN."""
+    root, control = em.client("s3"), em.client("s3control")
+    root.create_bucket(Bucket=BUCKET + "-src")
+    root.put_object(Bucket=BUCKET + "-src", Key="raw/a.txt", Body=b"source")
+    control.create_access_point(AccountId=ACCOUNT, Name=name + SUFFIX, Bucket=BUCKET + "-src")
+    return f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/{name}{SUFFIX}"
+
+
+def _delegate(em, bucket):
+    put_bucket_policy(em, {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*",
+                           "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                           "Condition": {"StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}}},
+                      bucket=bucket)
+
+
+def test_copy_source_access_point_is_read_through_the_access_point(em):
+    ap_arn = _copy_source_ap(em, "authz-copy-ap")
+    s3 = em.client("s3", *make_user(em, "ap-copier",
+                                    allow("s3:PutObject", f"arn:aws:s3:::{BUCKET}/*"),
+                                    allow("s3:GetObject", f"{ap_arn}/object/*")))
+    copy = lambda: s3.copy_object(Bucket=BUCKET, Key="copy.txt",  # noqa: E731
+                                  CopySource={"Bucket": ap_arn, "Key": "raw/a.txt"})
+    # Identity policy allows the access point, but the source bucket has not delegated.
+    err = denied(copy)
+    assert err["Code"] == "AccessDenied"
+    assert f's3:GetObject on resource: "{ap_arn}/object/raw/a.txt"' in err["Message"]
+    _delegate(em, BUCKET + "-src")
+    copy()
+    assert em.client("s3").get_object(Bucket=BUCKET, Key="copy.txt")["Body"].read() == b"source"
+
+
+def test_copy_source_access_point_policy_can_deny(em):
+    ap_arn = _copy_source_ap(em, "authz-copy-ap2")
+    _delegate(em, BUCKET + "-src")
+    em.client("s3control").put_access_point_policy(
+        AccountId=ACCOUNT, Name="authz-copy-ap2" + SUFFIX, Policy=policy(
+            {"Effect": "Deny", "Principal": {"AWS": user_arn("ap-copier2")},
+             "Action": "s3:GetObject", "Resource": f"{ap_arn}/object/raw/*"}))
+    s3 = em.client("s3", *make_user(em, "ap-copier2", allow("s3:*", "*")))
+    err = denied(lambda: s3.copy_object(Bucket=BUCKET, Key="copy.txt",
+                                        CopySource={"Bucket": ap_arn, "Key": "raw/a.txt"}))
+    assert "explicit deny in a resource-based policy" in err["Message"]
+    # The same object copied straight from the bucket is not behind the access point policy.
+    s3.copy_object(Bucket=BUCKET, Key="copy.txt",
+                   CopySource={"Bucket": BUCKET + "-src", "Key": "raw/a.txt"})
+
+
+def test_copy_source_access_point_alias_reaches_the_bucket(em):
+    ap_arn = _copy_source_ap(em, "authz-copy-alias")
+    alias = em.client("s3control").get_access_point(
+        AccountId=ACCOUNT, Name="authz-copy-alias" + SUFFIX)["Alias"]
+    _delegate(em, BUCKET + "-src")
+    s3 = em.client("s3", *make_user(em, "alias-copier",
+                                    allow("s3:PutObject", f"arn:aws:s3:::{BUCKET}/*"),
+                                    allow("s3:GetObject", f"{ap_arn}/object/*")))
+    s3.copy_object(Bucket=BUCKET, Key="copy.txt", CopySource={"Bucket": alias, "Key": "raw/a.txt"})
+    assert em.client("s3").get_object(Bucket=BUCKET, Key="copy.txt")["Body"].read() == b"source"

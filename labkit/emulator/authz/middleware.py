@@ -119,6 +119,8 @@ class AuthorizationMiddleware:
             return _send(start_response, bad_policy)
         if t.alias:
             _rewrite_alias(environ, t)
+        if t.key is not None and req.method == "PUT":
+            _rewrite_copy_source(environ, req)
         if t.key is not None and req.method in ("GET", "HEAD") and not caller.is_root:
             return self._hide_missing_keys(req, caller, t, base, environ, start_response)
         return self.app(environ, start_response)
@@ -284,3 +286,11 @@ def _rewrite_alias(environ: dict, t: s3.Target) -> None:
         value = environ.get(name, "")
         if value.startswith("/" + t.alias):
             environ[name] = "/" + t.access_point.bucket + value[len(t.alias) + 1:]
+
+
+def _rewrite_copy_source(environ: dict, req: AwsRequest) -> None:
+    """Show moto the bucket behind an access point copy source (authorized above, through
+    the access point; moto would answer NoSuchBucket for the ARN or alias)."""
+    value = s3.copy_source_for_moto(req)
+    if value is not None:
+        environ["HTTP_X_AMZ_COPY_SOURCE"] = value

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from labkit.emulator.request import AwsRequest
 
@@ -309,7 +309,27 @@ def copy_source(req: AwsRequest) -> Optional[Tuple[str, str, Optional[AccessPoin
         if ap is not None:
             return ap.bucket, m.group("key") or "", ap
     bucket, _, key = source.partition("/")
+    if bucket.endswith("-s3alias"):
+        ap = access_point_by_alias(bucket, req.region)
+        if ap is not None:
+            return ap.bucket, key, ap
     return bucket, key, None
+
+
+def copy_source_for_moto(req: AwsRequest) -> Optional[str]:
+    """x-amz-copy-source naming the bucket behind an access point ARN or alias, or None
+    when the source names a bucket (or an unknown access point: moto says NoSuchBucket).
+
+    S3 accepts an access point as CopyObject/UploadPartCopy source; moto only knows buckets.
+    """
+    source = copy_source(req)
+    if source is None or source[2] is None:
+        return None
+    bucket, key, _ = source
+    raw = req.header("x-amz-copy-source", "")
+    query = raw.split("?", 1)[1] if "?" in raw else ""
+    value = quote(f"{bucket}/{key}", safe="/-._~")
+    return f"{value}?{query}" if query else value
 
 
 # ----------------------------------------------------------------------------- context
