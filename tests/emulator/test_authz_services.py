@@ -338,3 +338,72 @@ def test_wrong_secret_key_is_refused(em, user, service, call, code, status):
 def test_wrong_root_secret_is_refused(em):
     s3 = em.client("s3", em.root.access_key_id, em.root.secret_access_key + "x")
     assert error_of(s3.list_buckets)[:2] == ("SignatureDoesNotMatch", 403)
+
+
+def _studio(em, name: str):
+    """A SageMaker domain (made by root) with user profiles NAME-own and NAME-other: its ID."""
+    sm = em.client("sagemaker")
+    role = _role(em, f"{name}-studio", {"Service": "sagemaker.amazonaws.com"})
+    domain = sm.create_domain(DomainName=f"{name}-studio", AuthMode="IAM", SubnetIds=["subnet-1"],
+                              VpcId="vpc-1", DefaultUserSettings={"ExecutionRole": role})
+    domain_id = domain["DomainArn"].rsplit("/", 1)[1]
+    for profile in ("own", "other"):
+        sm.create_user_profile(DomainId=domain_id, UserProfileName=f"{name}-{profile}")
+    return domain_id
+
+
+def test_presigned_domain_url_only_on_own_user_profile(em, user):
+    name, key, secret = user
+    domain_id = _studio(em, name)
+    own = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:user-profile/{domain_id}/{name}-own"
+    em.client("iam").put_user_policy(UserName=name, PolicyName="studio", PolicyDocument=policy(
+        allow("sagemaker:CreatePresignedDomainUrl", own),
+        allow(["sagemaker:DescribeUserProfile", "sagemaker:DescribeDomain"],
+              [own, f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:domain/{domain_id}"])))
+    sm = em.client("sagemaker", key, secret)
+    assert sm.create_presigned_domain_url(DomainId=domain_id,
+                                          UserProfileName=f"{name}-own")["AuthorizedUrl"]
+    assert sm.describe_user_profile(DomainId=domain_id,
+                                    UserProfileName=f"{name}-own")["UserProfileArn"] == own
+    assert sm.describe_domain(DomainId=domain_id)["DomainId"] == domain_id
+    code, status, message = error_of(lambda: sm.create_presigned_domain_url(
+        DomainId=domain_id, UserProfileName=f"{name}-other"))
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert (f"sagemaker:CreatePresignedDomainUrl on resource: \"arn:aws:sagemaker:us-east-1:"
+            f"{ACCOUNT}:user-profile/{domain_id}/{name}-other\"") in message
+    code, _, _ = error_of(lambda: sm.describe_user_profile(DomainId=domain_id,
+                                                           UserProfileName=f"{name}-other"))
+    assert code == "AccessDeniedException"
+
+
+def test_sagemaker_studio_resources_are_decided_on_their_arns(em, user):
+    name, key, secret = user
+    domain_id = _studio(em, name)
+    prefix = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
+    em.client("iam").put_user_policy(UserName=name, PolicyName="spaces", PolicyDocument=policy(
+        allow(["sagemaker:CreateSpace", "sagemaker:DescribeSpace", "sagemaker:DeleteSpace"],
+              f"{prefix}:space/{domain_id}/{name}-*"),
+        allow(["sagemaker:CreateApp", "sagemaker:DescribeApp", "sagemaker:DeleteApp"],
+              f"{prefix}:app/{domain_id}/{name}-own/*"),
+        allow("sagemaker:ListApps")))
+    sm = em.client("sagemaker", key, secret)
+    sm.create_space(DomainId=domain_id, SpaceName=f"{name}-team")
+    assert sm.describe_space(DomainId=domain_id, SpaceName=f"{name}-team")["SpaceName"]
+    code, _, message = error_of(lambda: sm.create_space(DomainId=domain_id, SpaceName="shared"))
+    assert code == "AccessDeniedException" and f'{prefix}:space/{domain_id}/shared"' in message
+    app = dict(DomainId=domain_id, AppType="JupyterServer", AppName="default")
+    sm.create_app(UserProfileName=f"{name}-own", **app)
+    assert sm.describe_app(UserProfileName=f"{name}-own", **app)["AppName"] == "default"
+    assert sm.list_apps(DomainIdEquals=domain_id)["Apps"]
+    code, _, message = error_of(lambda: sm.create_app(UserProfileName=f"{name}-other", **app))
+    assert code == "AccessDeniedException"
+    assert f'{prefix}:app/{domain_id}/{name}-other/jupyterserver/default"' in message
+    sm.delete_app(UserProfileName=f"{name}-own", **app)
+    sm.delete_space(DomainId=domain_id, SpaceName=f"{name}-team")
+    # Creating a domain cannot be limited to one (not yet existing) domain ID.
+    em.client("iam").put_user_policy(UserName=name, PolicyName="domain", PolicyDocument=policy(
+        allow("sagemaker:CreateDomain", f"{prefix}:domain/{domain_id}")))
+    code, _, _ = error_of(lambda: sm.create_domain(
+        DomainName=f"{name}-d2", AuthMode="IAM", SubnetIds=["subnet-1"], VpcId="vpc-1",
+        DefaultUserSettings={}))
+    assert code == "AccessDeniedException"

@@ -5,7 +5,7 @@ The action is the service's IAM prefix plus the operation name (from the
 Lambda and EKS, the botocore model's HTTP route). Resources are ARNs where
 AWS has resource-level permissions that the course uses (IAM users, groups,
 roles, policies; STS roles; Lambda functions; ECR repositories; EKS
-clusters), else ``"*"``.
+clusters; SageMaker Studio resources, see authz.sagemaker), else ``"*"``.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 from typing import List, Optional, Tuple
 
+from labkit.emulator.authz import sagemaker
 from labkit.emulator.request import AwsRequest
 
 #: signing name -> IAM action prefix, where they differ
@@ -145,6 +146,8 @@ def resource(req: AwsRequest, op: str, account: str, caller_arn: str, path_param
         name = _json_name(req, "repositoryName")
         if name:
             return f"arn:aws:ecr:{region}:{account}:repository/{name}"
+    if service == "sagemaker":
+        return sagemaker.resource(req.json_body(), op, region, account)
     if service == "eks" and path_params.get("name"):
         return f"arn:aws:eks:{region}:{account}:cluster/{path_params['name']}"
     return "*"
