@@ -33,9 +33,9 @@ test: install
 lab: install
 	$(VENV)/bin/jupyter lab notebooks/
 
-## Student versions of the lessons (solutions stubbed, hidden checks removed)
+## Student versions of the lessons in release/ (solutions stubbed, hidden checks removed)
 release: install
-	$(PY) -m labkit release --out build/release
+	$(PY) -m labkit release
 
 ## Benchmarks (figures, not tests)
 bench: install

@@ -4,6 +4,9 @@
     labkit emulator start [--name NAME] [--upto LESSON]
     labkit emulator env [--name NAME] [--profile PROFILE]
     labkit emulator status | stop [--name NAME]
+    labkit release [--out release] [--check]
+    labkit regrade SUBMISSIONS --out OUT [--lesson L] [--jobs N] [--timeout S] [--shard K/N] [--force]
+    labkit regrade merge OUT... --out ALL
 """
 from __future__ import annotations
 
