@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from labkit import access_points as aplib
 from labkit import s3 as s3lib
 from labkit.checks import Fail, check
-from labkit.policy import ALLOWED, PolicyError, Request, evaluate, evaluate_all, lint
+from labkit.policy import ALLOWED, PolicyError, Request, evaluate, evaluate_all
 
 _AP_POLICY_HINT = ("allow the analyst (arn:aws:iam::ACCOUNT:user/analyst-NAME) s3:ListBucket on the "
                    "access point ARN and object actions on ACCESS_POINT_ARN/object/* "
@@ -180,16 +180,3 @@ def read_through_access_point(lab):
     if s3lib.DATASET_KEY not in {o["Key"] for o in listed}:
         raise Fail(f"listing raw/ through {ap} does not show {s3lib.DATASET_KEY}")
     return f"the analyst read {len(body)} bytes of {s3lib.DATASET_KEY} through {ap}"
-
-
-@check("03.no-public-grants", points=1, hidden=True,
-       hint="never Allow \"Principal\": \"*\" without a condition that confines it")
-def no_public_grants(lab):
-    """No access point or bucket policy of the lab has a lint error (e.g. a public grant)."""
-    docs = [(f"access point policy {name}", _ap_policy(lab, name)) for name in lab.names.access_points]
-    docs += [(f"bucket policy {b}", _bucket_policy(lab, b)) for b in lab.names.buckets]
-    for label, doc in docs:
-        errors = [f for f in lint(doc, kind="resource") if f.level == "error"]
-        if errors:
-            raise Fail(f"{label}: {errors[0]}")
-    return "no policy grants anything to the public"

@@ -55,22 +55,6 @@ def no_personal_data(lab):
     return "no e-mail addresses or postcodes in the result"
 
 
-@check("07.totals", points=2, hidden=True,
-       hint="Sum order_total per state and category over every row of the dataset")
-def totals(lab):
-    """The result's revenue adds up to the dataset's total."""
-    import pandas as pd
-
-    _, text = _result(lab)
-    result = pd.read_csv(io.StringIO(text))
-    raw = lab.client("s3").get_object(Bucket=lab.names.landing_bucket, Key=s3topic.DATASET_KEY)
-    expected = round(float(pd.read_csv(raw["Body"])["order_total"].sum()), 2)
-    got = round(float(result["revenue"].sum()), 2)
-    if abs(got - expected) > 0.01 * max(1, len(result)):
-        raise Fail(f"the result's revenue adds up to {got}, the dataset's to {expected}")
-    return f"revenue adds up to {expected}"
-
-
 @check("07.denials", points=2,
        hint="These must fail with AccessDenied; if one succeeds, recheck lessons 02-04's policies")
 def denials(lab):

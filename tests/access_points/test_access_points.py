@@ -11,7 +11,10 @@ from labkit import access_points as aplib
 from labkit import checks
 from labkit import s3 as s3lib
 from labkit.checks import lesson03  # noqa: F401  (registers the checks)
+from labkit.grading import checks as graded
 from labkit.policy import lint
+
+graded.load_hidden("03")  # the instructor's hidden checks (instructor/hidden_checks)
 
 NAME = "t-ap"
 

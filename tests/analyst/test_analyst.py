@@ -9,7 +9,10 @@ import pytest
 from labkit import analyst, checks
 from labkit import s3 as s3lib
 from labkit.checks import lesson07  # noqa: F401  (registers the checks)
+from labkit.grading import checks as graded
 from tests.policies.helpers import build_through_04
+
+graded.load_hidden("07")  # the instructor's hidden checks (instructor/hidden_checks)
 
 NAME = "t-ana"
 CHECKS = ["07.result-written", "07.no-personal-data", "07.totals", "07.denials"]

@@ -9,7 +9,10 @@ import pytest
 from labkit import checks, policies
 from labkit import s3 as s3lib
 from labkit.checks import lesson04  # noqa: F401  (registers the checks)
+from labkit.grading import checks as graded
 from tests.policies.helpers import build_through_04
+
+graded.load_hidden("04")  # the instructor's hidden checks (instructor/hidden_checks)
 
 NAME = "t-pol"
 

@@ -11,7 +11,10 @@ import labkit.config
 from labkit import checks, iam
 from labkit import s3 as s3lib
 from labkit.checks import lesson02  # noqa: F401  (registers the checks)
+from labkit.grading import checks as graded
 from labkit.policy import lint
+
+graded.load_hidden("02")  # the instructor's hidden checks (instructor/hidden_checks)
 
 NAME = "t-s3"
 

@@ -6,8 +6,11 @@ import pytest
 import labkit
 from labkit import course, teardown
 from labkit.checks import lesson99  # noqa: F401  (registers the checks)
+from labkit.grading import checks as graded
 from labkit import checks
 from tests.policies.helpers import build_through_04
+
+graded.load_hidden("99")  # the instructor's hidden checks (instructor/hidden_checks)
 
 NAME = "t-down"
 SSH_KEY = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDdBtHhGRJVDc7sRDdxjLmmTkPHKh1TNAjlDU0S2Yo35dOl2JqQ"
