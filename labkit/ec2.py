@@ -14,7 +14,8 @@ The lesson's end state, built by :func:`build` (idempotent):
 
 :func:`simulate_load` replays a load curve on a *simulated* clock (CloudWatch
 data points dated minute by minute, alarms evaluated at each simulated minute),
-so an hour of scaling takes seconds. It needs the emulator in this kernel.
+so an hour of scaling takes seconds. It needs the emulator (in this kernel, or attached:
+labkit.emulator.evaluate_alarms reaches it over its control endpoint).
 """
 from __future__ import annotations
 
@@ -335,22 +336,19 @@ def demand_curve(minutes: int = 60) -> list[float]:
 
 
 SIMULATION_UNAVAILABLE = (
-    "Simulated time needs the emulator running in this kernel: it moves CloudWatch's clock forward "
-    "minute by minute. On real AWS, alarms are evaluated in real time (generate load on the "
-    "instances, for example with `stress`, and watch for 20 minutes); a kernel attached to an "
-    "emulator in another process (a grader, the terminal sandbox) cannot reach that clock.")
+    "Simulated time needs the emulator: it moves CloudWatch's clock forward minute by minute. "
+    "On real AWS, alarms are evaluated in real time (generate load on the instances, for "
+    "example with `stress`, and watch for 20 minutes).")
 
 
 def can_simulate(lab) -> bool:
-    """True when :func:`simulate_load` can run: the emulator lives in this kernel."""
-    from labkit.emulator import get_running
-
-    running = get_running()
-    return lab.target == "emulator" and running is not None and lab.emulator is running
+    """True when :func:`simulate_load` can run: the lab uses an emulator, in this kernel or
+    attached (its control endpoint evaluates alarms in simulated time)."""
+    return lab.target == "emulator" and bool(getattr(lab.emulator, "url", None))
 
 
-def _in_process_backend(lab):
-    """Fail clearly unless the emulator runs in this kernel (simulated time lives there)."""
+def _require_simulation(lab):
+    """Fail clearly unless the lab runs on an emulator (simulated time lives there)."""
     if not can_simulate(lab):
         raise RuntimeError(SIMULATION_UNAVAILABLE)
 
@@ -387,9 +385,9 @@ def simulate_load(lab, demand: list[float], start: datetime | None = None) -> li
     the group's capacity is read back. The group starts from DESIRED instances.
     Returns one row per minute: minute, demand, cpu, desired, in_service, alarms in ALARM.
     """
-    from labkit.emulator.fidelity import cloudwatch as cw_fidelity
+    from labkit.emulator import evaluate_alarms
 
-    _in_process_backend(lab)
+    _require_simulation(lab)
     n, cw, scaling = names(lab), lab.client("cloudwatch"), lab.client("autoscaling")
     scaling.set_desired_capacity(AutoScalingGroupName=n.group, DesiredCapacity=DESIRED)
     start = start or simulation_start(lab)
@@ -401,7 +399,8 @@ def simulate_load(lab, demand: list[float], start: datetime | None = None) -> li
         cw.put_metric_data(Namespace="AWS/EC2", MetricData=[{
             "MetricName": "CPUUtilization", "Value": cpu, "Unit": "Percent", "Timestamp": now,
             "Dimensions": [{"Name": "AutoScalingGroupName", "Value": n.group}]}])
-        transitions = cw_fidelity.evaluate_alarms(lab.account_id, lab.region, now)
+        transitions = evaluate_alarms(lab.emulator, now, account_id=lab.account_id,
+                                      region=lab.region)
         group = describe_group(lab)
         rows.append({"minute": minute, "demand": load, "cpu": round(cpu, 1),
                      "desired": group["DesiredCapacity"], "in_service": len(_in_service(group)),

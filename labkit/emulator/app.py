@@ -16,11 +16,16 @@ def make_app(*, root_access_key_id: str | None = None, root_secret_access_key: s
     """
     from moto.server import DomainDispatcherApplication, create_backend_app
 
+    from labkit.emulator.control import ControlEndpoint
+
     moto_app = DomainDispatcherApplication(create_backend_app)
     if not enforce:
-        return moto_app
+        return ControlEndpoint(moto_app)
     from labkit.emulator.authz import AuthorizationMiddleware, moto_patches
 
     moto_patches.install()
-    return AuthorizationMiddleware(moto_app, root_access_key_id=root_access_key_id,
-                                   root_secret_access_key=root_secret_access_key)
+    # The control endpoint (simulated time for attached processes) is no AWS API:
+    # it is answered before authorization, for direct loopback requests only.
+    return ControlEndpoint(AuthorizationMiddleware(
+        moto_app, root_access_key_id=root_access_key_id,
+        root_secret_access_key=root_secret_access_key))

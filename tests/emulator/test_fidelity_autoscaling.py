@@ -16,6 +16,120 @@ GROUP = "web-asg"
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
 
+# --- simulated time from another process (the control endpoint) --------------
+# These run first, before the module's mock_aws (which would capture the
+# emulator clients' requests) is started.
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    from labkit.emulator import ensure_running
+
+    em = ensure_running(home=tmp_path_factory.mktemp("labkit-asg-control"))
+    em.reset()
+    yield em
+    em.reset()
+
+
+def _emulated_group(em, name):
+    """A group of 1 (max 3) with a target tracking policy at 50% CPU, in the emulator."""
+    ec2, scaling = em.client("ec2"), em.client("autoscaling")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone=zone)
+    ec2.create_launch_template(LaunchTemplateName=f"{name}-lt", LaunchTemplateData={
+        "ImageId": "ami-12345678", "InstanceType": "t3.micro"})
+    scaling.create_auto_scaling_group(
+        AutoScalingGroupName=name, LaunchTemplate={"LaunchTemplateName": f"{name}-lt"},
+        MinSize=1, MaxSize=3, DesiredCapacity=1, VPCZoneIdentifier=subnet["Subnet"]["SubnetId"])
+    scaling.put_scaling_policy(
+        AutoScalingGroupName=name, PolicyName="cpu50", PolicyType="TargetTrackingScaling",
+        TargetTrackingConfiguration={"TargetValue": 50.0, "PredefinedMetricSpecification": {
+            "PredefinedMetricType": "ASGAverageCPUUtilization"}})
+    for minute in range(3):
+        em.client("cloudwatch").put_metric_data(Namespace="AWS/EC2", MetricData=[{
+            "MetricName": "CPUUtilization", "Value": 95.0, "Timestamp": T0 + timedelta(minutes=minute),
+            "Dimensions": [{"Name": "AutoScalingGroupName", "Value": name}]}])
+
+
+def _desired(em, name) -> int:
+    return em.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["DesiredCapacity"]
+
+
+def test_alarm_evaluated_from_another_process_scales_out(emulator, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from labkit.emulator import write_attach_file
+
+    _emulated_group(emulator, "control-asg")
+    attach = write_attach_file(emulator, tmp_path / "attach.json")
+    child = (
+        "import json, sys\n"
+        "from datetime import datetime\n"
+        "from labkit.emulator import AttachedEmulator, evaluate_alarms\n"
+        "em = AttachedEmulator(json.load(open(sys.argv[1])))\n"
+        "out = evaluate_alarms(em, now=datetime.fromisoformat(sys.argv[2]))\n"
+        "print(json.dumps([[t.alarm_name, t.new_state, t.actions] for t in out]))\n")
+    now = (T0 + timedelta(minutes=2)).isoformat()
+    done = subprocess.run([sys.executable, "-c", child, str(attach), now], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    prefix = "TargetTracking-control-asg-"
+    states = {name[len(prefix):].split("-")[0]: (state, actions)
+              for name, state, actions in json.loads(done.stdout) if name.startswith(prefix)}
+    assert states["AlarmHigh"][0] == "ALARM" and states["AlarmHigh"][1]  # its policy ran
+    assert states["AlarmLow"][0] == "OK"
+    assert _desired(emulator, "control-asg") > 1
+
+
+def test_evaluating_before_the_data_changes_nothing(emulator):
+    from labkit.emulator import evaluate_alarms
+
+    _emulated_group(emulator, "early-asg")
+    # At T0 only one of the three periods has data: not enough to alarm.
+    out = evaluate_alarms(emulator.url, now=T0, account_id=EMULATOR_ACCOUNT_ID)
+    high = next(t for t in out if t.alarm_name.startswith("TargetTracking-early-asg-AlarmHigh"))
+    assert high.new_state != "ALARM"
+    assert _desired(emulator, "early-asg") == 1
+
+
+def _post(url, body: bytes, proxy=None):
+    import urllib.error
+    import urllib.request
+
+    handler = urllib.request.ProxyHandler({"http": proxy} if proxy else {})
+    request = urllib.request.Request(url, data=body, method="POST")
+    try:
+        with urllib.request.build_opener(handler).open(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_control_endpoint_rejects_bad_input(emulator):
+    from labkit.emulator import evaluate_alarms
+    from labkit.emulator.control import EVALUATE_ALARMS_PATH
+
+    status, body = _post(emulator.url + EVALUATE_ALARMS_PATH, b'{"now": "yesterday"}')
+    assert status == 400 and b"not an ISO 8601 time" in body
+    status, body = _post(emulator.url + EVALUATE_ALARMS_PATH, b'{"when": "2026-01-01T00:00:00"}')
+    assert status == 400 and b"unknown field" in body
+    status, body = _post(emulator.url + EVALUATE_ALARMS_PATH, b'{"account_id": 5}')
+    assert status == 400 and b"account_id must be a string" in body
+    with pytest.raises(TypeError, match="Emulator"):
+        evaluate_alarms(object())
+
+
+def test_control_endpoint_is_not_reachable_through_an_aws_host(emulator):
+    from labkit.emulator.control import EVALUATE_ALARMS_PATH
+
+    url = f"http://monitoring.{DEFAULT_REGION}.amazonaws.com{EVALUATE_ALARMS_PATH}"
+    status, body = _post(url, b"{}", proxy=emulator.url)
+    assert status != 200 and b"transitions" not in body
+
+
 @pytest.fixture(scope="module")
 def mocked():
     # One mock for the module: moto's reset of EC2 costs seconds per test.
