@@ -61,8 +61,8 @@ def load_hidden(lesson: str) -> None:
 def graded_checks(lesson: str) -> list[checks.Check]:
     """Every check of ``lesson`` the grader runs: visible (labkit) and hidden (instructor).
 
-    Hidden checks may also still sit in labkit/checks/lessonNN.py with hidden=True
-    (the older place); both are picked up. Order: definition order, visible first.
+    Hidden checks live in instructor/hidden_checks/ only (tests/grading/
+    test_hidden_checks_location.py keeps it so). Order: definition order, visible first.
     """
     visible = checks.load(lesson)
     load_hidden(lesson)

@@ -133,11 +133,15 @@ def test_plot_has_cpu_and_capacity(lab):
     assert "average CPU %" in labels and "instances in service" in labels
 
 
-def test_simulation_refuses_without_an_in_process_emulator(lab):
+def test_simulation_needs_an_emulator_it_can_reach(lab):
     assert lab_ec2.can_simulate(lab)
+    # Attached emulators (graders, the sandbox) simulate through their control endpoint.
+    attached = SimpleNamespace(target="emulator", emulator=SimpleNamespace(url=lab.emulator.url),
+                               name="x")
+    assert lab_ec2.can_simulate(attached)
     on_aws = SimpleNamespace(target="aws", emulator=None, name="x")
-    attached = SimpleNamespace(target="emulator", emulator=object(), name="x")  # another process's
-    for fake in (on_aws, attached):
+    no_endpoint = SimpleNamespace(target="emulator", emulator=object(), name="x")
+    for fake in (on_aws, no_endpoint):
         assert not lab_ec2.can_simulate(fake)
         with pytest.raises(RuntimeError, match="real time"):
             lab_ec2.simulate_load(fake, [50.0])
