@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 
 #: Fidelity modules, installed in this order. Each must expose install().
-MODULES: tuple[str, ...] = ("s3", "autoscaling", "sagemaker")
+MODULES: tuple[str, ...] = ("iam", "s3", "autoscaling", "sagemaker")
 
 _installed = False
 

@@ -1,0 +1,104 @@
+"""IAM fidelity: AWS managed policies without re-parsing them on every backend.
+
+Lessons attach AWS managed policies (AdministratorAccess, AmazonSageMakerFullAccess,
+ReadOnlyAccess), so the emulator has moto load them (MOTO_IAM_LOAD_MANAGED_POLICIES).
+moto then parses its ~1,600-policy JSON blob and re-serialises every document each
+time it builds an IAM backend, and it builds one per partition per account: on the
+first request of a process, on ``Emulator.reset()`` (which rebuilds the backends
+before discarding them) and again on the first request after it.
+
+This module parses the blob once per process into prototype policies and gives
+each new backend its own copies. Everything moto mutates on a managed policy
+(attachment count, tags, versions and their default flag, the next version
+number) is copied, so attachments never leak between accounts, partitions or
+resets. Documents, dates, paths and version ids are the same as moto's.
+
+A difference from stock moto, closer to AWS: a managed policy keeps one PolicyId
+in every account and across resets (AWS gives each managed policy a single
+global id; moto drew a new random one per backend).
+"""
+from __future__ import annotations
+
+import threading
+
+from moto.iam.models import AWSManagedPolicy, IAMBackend, PolicyVersion
+from moto.utilities.utils import get_partition
+
+_PROTOTYPES: list[AWSManagedPolicy] | None = None
+_CONTAINERS: tuple[str, ...] | None = None
+_LOCK = threading.Lock()
+# The prototypes' partition and account only matter until a copy overwrites them.
+_PROTOTYPE_REGION = "aws"
+_PROTOTYPE_ACCOUNT = "000000000000"
+
+
+def install() -> None:
+    """Make moto's IAM backends copy cached AWS managed policies; idempotent."""
+    if getattr(IAMBackend._init_aws_policies, "_labkit", False):
+        return
+    _init_aws_policies._labkit = True
+    IAMBackend._init_aws_policies = _init_aws_policies
+
+
+def _init_aws_policies(self: IAMBackend) -> list[AWSManagedPolicy]:
+    """Replacement for IAMBackend._init_aws_policies: fresh copies of the prototypes."""
+    from moto.settings import load_iam_aws_managed_policies
+
+    # Read on every build, like moto: tests and config may switch it at any time.
+    if not load_iam_aws_managed_policies():
+        return []
+    partition = get_partition(self.region_name)
+    return [_copy(p, self.account_id, partition) for p in prototypes()]
+
+
+def prototypes() -> list[AWSManagedPolicy]:
+    """moto's AWS managed policies, parsed once per process. Never hand these out."""
+    global _PROTOTYPES
+    if _PROTOTYPES is None:
+        with _LOCK:
+            if _PROTOTYPES is None:
+                _PROTOTYPES = _parse()
+    return _PROTOTYPES
+
+
+def _parse() -> list[AWSManagedPolicy]:
+    import json
+
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return [AWSManagedPolicy.from_data(name, _PROTOTYPE_ACCOUNT, _PROTOTYPE_REGION, data)
+            for name, data in json.loads(aws_managed_policies_data).items()]
+
+
+def _copy(prototype: AWSManagedPolicy, account_id: str, partition: str) -> AWSManagedPolicy:
+    """A policy for one backend: shares only immutable values with the prototype."""
+    policy = object.__new__(AWSManagedPolicy)
+    state = dict(prototype.__dict__)
+    for key in _container_keys():
+        state[key] = type(state[key])(state[key])
+    state.update(account_id=account_id, partition=partition, attachment_count=0, tags={})
+    policy.__dict__ = state
+    arn = policy.arn
+    policy.versions = [_copy_version(v, arn) for v in prototype.versions]
+    return policy
+
+
+def _container_keys() -> tuple[str, ...]:
+    """Attributes holding a container besides tags and versions (none in moto 5.2).
+
+    Found once from the prototypes, so that a field a later moto adds is copied
+    too instead of being shared between backends.
+    """
+    global _CONTAINERS
+    if _CONTAINERS is None:
+        _CONTAINERS = tuple(sorted({key for p in prototypes() for key, value in p.__dict__.items()
+                                    if isinstance(value, (dict, list, set))
+                                    and key not in ("tags", "versions")}))
+    return _CONTAINERS
+
+
+def _copy_version(version: PolicyVersion, policy_arn: str) -> PolicyVersion:
+    copied = object.__new__(PolicyVersion)
+    copied.__dict__ = dict(version.__dict__)
+    copied.policy_arn = policy_arn
+    return copied
