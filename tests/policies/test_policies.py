@@ -203,3 +203,12 @@ def test_teardown_removes_both_policies_and_reports_nothing_left(lab):
     assert policies.teardown(lab) == []  # a second run finds nothing to do
     policies.build(lab)
     assert len(policies.leftovers(lab)) == 2
+
+
+def test_the_lessons_matrix_is_the_outlines():
+    """labkit.policies.MATRIX (what lesson 04 runs) equals the outline's table, held in tests."""
+    from labkit.policies import MATRIX
+    from tests.policy.course import MATRIX as OUTLINE
+
+    names = {"landing": "demo-landing-zone", "analysis": "demo-analysis"}
+    assert [(cmd.format(**names), eng, ana) for cmd, eng, ana in MATRIX] == [tuple(r) for r in OUTLINE]
