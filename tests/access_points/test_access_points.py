@@ -13,6 +13,7 @@ from labkit import s3 as s3lib
 from labkit.checks import lesson03  # noqa: F401  (registers the checks)
 from labkit.grading import checks as graded
 from labkit.policy import lint
+from tests.support import failed
 
 graded.load_hidden("03")  # the instructor's hidden checks (instructor/hidden_checks)
 
@@ -29,12 +30,6 @@ def lab():
 
 def _run(lab, check_id):
     return checks.run(lab, check_id)
-
-
-def _failed(lab, check_id) -> str:
-    result = _run(lab, check_id)
-    assert not result.passed and not result.error, str(result)
-    return result.message
 
 
 # --------------------------------------------------------------------------- offline
@@ -130,8 +125,8 @@ def test_seed_policy_fails_the_policy_check(lab):
         "Action": "s3:*", "Resource": aplib.arn(lab, name),
         "Condition": {"StringEquals": {"s3:DataAccessPointAccount": lab.account_id}}}]}
     control.put_access_point_policy(AccountId=lab.account_id, Name=name, Policy=json.dumps(seed))
-    assert "s3:GetObject is not allowed" in _failed(lab, "03.access-point-policies")
-    assert "cannot read" in _failed(lab, "03.read-through-access-point")
+    assert "s3:GetObject is not allowed" in failed(lab, "03.access-point-policies")
+    assert "cannot read" in failed(lab, "03.read-through-access-point")
     aplib.build(lab)
     assert _run(lab, "03.access-point-policies").passed
 
@@ -141,14 +136,14 @@ def test_policy_granting_too_much_fails(lab):
     doc = aplib.access_point_policy(lab, name)
     doc["Statement"][1]["Action"] = "s3:*"
     control.put_access_point_policy(AccountId=lab.account_id, Name=name, Policy=json.dumps(doc))
-    assert "s3:PutObject is allowed" in _failed(lab, "03.access-point-policies")
+    assert "s3:PutObject is allowed" in failed(lab, "03.access-point-policies")
     aplib.build(lab)
 
 
 def test_missing_delegation_fails_and_denies_the_analyst(lab):
     s3lib.put_policy(lab, lab.names.landing_bucket, with_access_points=False)
-    assert "does not delegate" in _failed(lab, "03.delegation")
-    assert "cannot read" in _failed(lab, "03.read-through-access-point")
+    assert "does not delegate" in failed(lab, "03.delegation")
+    assert "cannot read" in failed(lab, "03.read-through-access-point")
     aplib.build(lab)
     assert _run(lab, "03.read-through-access-point").passed
 
@@ -157,7 +152,7 @@ def test_delegation_without_the_encryption_guard_fails(lab):
     bucket = lab.names.analysis_bucket
     doc = {"Version": "2012-10-17", "Statement": [s3lib.delegation_statement(lab, bucket)]}
     lab.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
-    assert "unencrypted upload" in _failed(lab, "03.delegation")
+    assert "unencrypted upload" in failed(lab, "03.delegation")
     aplib.build(lab)
 
 
@@ -178,11 +173,11 @@ def test_access_point_without_public_access_block_fails(lab):
                                 Bucket=lab.names.analysis_bucket,
                                 PublicAccessBlockConfiguration={**s3lib.PUBLIC_ACCESS_BLOCK,
                                                                 "BlockPublicPolicy": False})
-    assert "BlockPublicPolicy" in _failed(lab, "03.access-points")
+    assert "BlockPublicPolicy" in failed(lab, "03.access-points")
     with pytest.raises(RuntimeError, match="serves bucket"):
         aplib.ensure_access_point(lab, name, lab.names.landing_bucket)
     control.delete_access_point(AccountId=lab.account_id, Name=name)
-    assert "does not exist" in _failed(lab, "03.access-points")
+    assert "does not exist" in failed(lab, "03.access-points")
     with pytest.raises(LookupError, match="does not exist yet"):
         aplib.alias(lab, name)
     aplib.build(lab)

@@ -11,6 +11,7 @@ from labkit import beyond, checks
 from labkit import ec2 as lab_ec2
 from labkit.checks import lesson08  # noqa: F401  (registers the checks)
 from labkit.grading import checks as graded
+from tests.support import failed
 
 graded.load_hidden("08")  # the instructor's hidden checks (instructor/hidden_checks)
 NAME = "t-beyond"
@@ -27,13 +28,6 @@ def lab():
     assert beyond.leftovers(lab) == []
     assert beyond.teardown(lab) == []
     assert lab_ec2.teardown(lab) == []
-
-
-def failed(lab, check_id) -> str:
-    result = checks.run(lab, check_id)
-    assert not result.passed, f"{check_id} should fail: {result.message}"
-    assert not result.error, result.error
-    return result.message
 
 
 @pytest.mark.parametrize("check_id", CHECKS)

@@ -11,6 +11,7 @@ from labkit import checks
 from labkit import ec2 as lab_ec2
 from labkit.checks import lesson05  # noqa: F401  (registers the checks)
 from labkit.grading import checks as graded
+from tests.support import failed
 
 graded.load_hidden("05")  # the instructor's hidden checks (instructor/hidden_checks)
 NAME = "t-ec2"
@@ -26,13 +27,6 @@ def lab():
     lab_ec2.build(lab)  # idempotent: a second run changes nothing and raises nothing
     yield lab
     assert lab_ec2.teardown(lab) == []
-
-
-def failed(lab, check_id) -> str:
-    result = checks.run(lab, check_id)
-    assert not result.passed, f"{check_id} should fail: {result.message}"
-    assert not result.error, result.error
-    return result.message
 
 
 def test_build_twice_leaves_one_of_each(lab):

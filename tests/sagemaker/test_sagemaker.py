@@ -14,6 +14,7 @@ from labkit import sagemaker as lab_sm
 from labkit.checks import lesson06  # noqa: F401  (registers the checks)
 from labkit.grading import checks as graded
 from labkit.emulator.fidelity import sagemaker as sagemaker_fidelity
+from tests.support import failed
 
 graded.load_hidden("06")  # the instructor's hidden checks (instructor/hidden_checks)
 NAME = "t-sm"
@@ -35,13 +36,6 @@ def lab():
 @pytest.fixture
 def domain_id(lab):
     return lab_sm.find_domain(lab)
-
-
-def failed(lab, check_id) -> str:
-    result = checks.run(lab, check_id)
-    assert not result.passed, f"{check_id} should fail: {result.message}"
-    assert not result.error, result.error
-    return result.message
 
 
 @pytest.mark.parametrize("check_id", CHECKS)
