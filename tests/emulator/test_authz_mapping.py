@@ -164,6 +164,7 @@ def test_passing_a_role_needs_iam_pass_role():
                                 service="sagemaker", headers={"x-amz-target": "SageMaker.CreateDomain"},
                                 body=body))
     assert generic.checks(req, "123456789012", "arn") == [
-        ("sagemaker:CreateDomain", "*", {}),
+        # CreateDomain is decided on the domain ARN pattern (its id does not exist yet).
+        ("sagemaker:CreateDomain", "arn:aws:sagemaker:us-east-1:123456789012:domain/*", {}),
         ("iam:PassRole", "arn:aws:iam::123456789012:role/analyst-exec",
          {"iam:PassedToService": "sagemaker.amazonaws.com"})]
