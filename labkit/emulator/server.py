@@ -92,6 +92,12 @@ class Emulator:
 
         _internal.moto_api_backend.reset()
 
+    def describe(self) -> dict:
+        """What another process needs to attach (holds the lab root's secret: keep private)."""
+        return {"url": self.url, "ca_bundle": str(self.ca_bundle), "account_id": self.account_id,
+                "root_access_key_id": self.root.access_key_id,
+                "root_secret_access_key": self.root.secret_access_key}
+
     # --- what clients need -------------------------------------------------
     def client(self, service: str, access_key_id: str | None = None,
                secret_access_key: str | None = None, region: str | None = None):
@@ -149,15 +155,6 @@ class AttachedEmulator:
     client_environ = Emulator.client_environ
     client = Emulator.client
 
-
-def _describe(self: Emulator) -> dict:
-    """What another process needs to attach (contains the lab root's secret: keep private)."""
-    return {"url": self.url, "ca_bundle": str(self.ca_bundle), "account_id": self.account_id,
-            "root_access_key_id": self.root.access_key_id,
-            "root_secret_access_key": self.root.secret_access_key}
-
-
-Emulator.describe = _describe
 
 #: When set, labkit.start() attaches to the emulator described in this JSON file
 #: instead of starting one in the kernel.
