@@ -16,9 +16,8 @@ import io
 import json
 import zipfile
 
-from botocore.exceptions import ClientError, WaiterError
 
-from labkit import ec2
+from labkit import cleanup, ec2
 
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -166,16 +165,8 @@ def teardown(lab) -> list[str]:
 
     Run it before labkit.ec2.teardown: the cluster uses lesson 05's subnets.
     """
-    problems = []
-    for step in (_delete_function, _delete_cluster, _delete_repository, _delete_roles):
-        try:
-            step(lab)
-        except ClientError as exc:
-            problems.append(f"{step.__name__[1:].replace('_', ' ')}: "
-                            f"{exc.response['Error']['Code']}: {exc.response['Error']['Message']}")
-        except WaiterError as exc:
-            problems.append(f"{step.__name__[1:].replace('_', ' ')}: {exc}")
-    return problems
+    return cleanup.run_steps(
+        lab, (_delete_function, _delete_cluster, _delete_repository, _delete_roles))
 
 
 def _delete_function(lab) -> None:

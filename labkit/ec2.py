@@ -24,7 +24,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
+
+from labkit import cleanup
 
 #: The seed's instance families, each with a current example type and when to pick it.
 INSTANCE_FAMILIES = (
@@ -462,20 +464,8 @@ def teardown(lab) -> list[str]:
     balancer and target group, the launch template, then the network. Lesson 06's
     SageMaker domain also uses NAME-vpc: tear it down before this.
     """
-    problems: list[str] = []
-    for step in (_delete_group, _delete_load_balancer, _delete_launch_template, _delete_network):
-        try:
-            step(lab)
-        except ClientError as exc:
-            problems.append(f"{_step_name(step)}: {exc.response['Error']['Code']}: "
-                            f"{exc.response['Error']['Message']}")
-        except (WaiterError, TimeoutError) as exc:
-            problems.append(f"{_step_name(step)}: {exc}")
-    return problems
-
-
-def _step_name(step) -> str:
-    return step.__name__[1:].replace("_", " ")
+    return cleanup.run_steps(
+        lab, (_delete_group, _delete_load_balancer, _delete_launch_template, _delete_network))
 
 
 def _delete_group(lab) -> None:

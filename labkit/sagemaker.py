@@ -15,13 +15,14 @@ import takes seconds, and the builder does not need it.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
 
-from labkit import ec2
+from labkit import cleanup, ec2
 
 MANAGED_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
 SERVICE_PRINCIPAL = "sagemaker.amazonaws.com"
@@ -227,19 +228,11 @@ def teardown(lab) -> list[str]:
     Run it before labkit.ec2.teardown: the domain lives in lesson 05's VPC.
     Returns what could not be removed, with the reason.
     """
-    problems: list[str] = []
     domain_id = find_domain(lab)
-    steps = [(_delete_domain, domain_id)] if domain_id else []
-    steps.append((_delete_role, None))
-    for step, arg in steps:
-        try:
-            step(lab, arg) if arg else step(lab)
-        except ClientError as exc:
-            problems.append(f"{step.__name__[1:].replace('_', ' ')}: "
-                            f"{exc.response['Error']['Code']}: {exc.response['Error']['Message']}")
-        except (WaiterError, TimeoutError, RuntimeError) as exc:
-            problems.append(f"{step.__name__[1:].replace('_', ' ')}: {exc}")
-    return problems
+    steps = [functools.partial(_delete_domain, domain_id=domain_id)] if domain_id else []
+    steps.append(_delete_role)
+    # wait_for raises RuntimeError when a domain never reaches its state: report it too.
+    return cleanup.run_steps(lab, steps, reported=cleanup.REPORTED + (RuntimeError,))
 
 
 def _delete_domain(lab, domain_id: str) -> None:
