@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from labkit.emulator import ensure_running
 
 LANDING, ANALYSIS = "demo-landing-zone", "demo-analysis"
 AWS_CLI = Path(sys.executable).parent / "aws"
@@ -59,14 +58,6 @@ def deny_unencrypted(bucket: str) -> dict:
             "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}},
         }],
     }
-
-
-@pytest.fixture(scope="module")
-def em(tmp_path_factory):
-    emulator = ensure_running(home=tmp_path_factory.mktemp("labkit-authz-course"))
-    emulator.reset()
-    yield emulator
-    emulator.reset()
 
 
 @pytest.fixture(scope="module")

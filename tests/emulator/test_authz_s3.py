@@ -10,18 +10,9 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from labkit.emulator import ensure_running
 
 ACCOUNT = "123456789012"
 BUCKET = "authz-rules-bucket"
-
-
-@pytest.fixture(scope="module")
-def em(tmp_path_factory):
-    emulator = ensure_running(home=tmp_path_factory.mktemp("labkit-authz-s3"))
-    emulator.reset()
-    yield emulator
-    emulator.reset()
 
 
 _counter = iter(range(1, 10_000))

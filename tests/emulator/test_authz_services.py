@@ -14,18 +14,9 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from labkit.emulator import ensure_running
 
 ACCOUNT = "123456789012"
 AWS_CLI = Path(sys.executable).parent / "aws"
-
-
-@pytest.fixture(scope="module")
-def em(tmp_path_factory):
-    emulator = ensure_running(home=tmp_path_factory.mktemp("labkit-authz-services"))
-    emulator.reset()
-    yield emulator
-    emulator.reset()
 
 
 _counter = iter(range(1, 10_000))

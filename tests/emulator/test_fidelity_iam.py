@@ -8,7 +8,6 @@ from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, IAMBackend, iam_backends
 
 from labkit.config import DEFAULT_REGION, EMULATOR_ACCOUNT_ID
-from labkit.emulator import ensure_running
 from labkit.emulator.fidelity import iam as fidelity_iam
 
 COURSE_POLICIES = ("AdministratorAccess", "AmazonSageMakerFullAccess", "ReadOnlyAccess")
@@ -21,14 +20,6 @@ RAW = json.loads(aws_managed_policies_data)
 
 def arn_of(name: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::aws:policy{RAW[name]['Path']}{name}"
-
-
-@pytest.fixture(scope="module")
-def em(tmp_path_factory):
-    emulator = ensure_running(home=tmp_path_factory.mktemp("labkit-fidelity-iam"))
-    emulator.reset()
-    yield emulator
-    emulator.reset()
 
 
 @pytest.fixture()
