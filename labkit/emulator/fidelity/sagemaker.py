@@ -180,11 +180,18 @@ def update_user_profile(self: SageMakerResponse) -> ActionResult:
     return ActionResult({"UserProfileArn": profile["UserProfileArn"]})
 
 
+def _has_live_apps(studio, domain_id: str, owner_kind: str, owner: str) -> bool:
+    """Whether a user profile ("user") or space ("space") still has apps running:
+    AWS refuses to delete either while it does."""
+    return any(k[:3] == (domain_id, owner_kind, owner) and a["Status"] in _LIVE
+               for k, a in studio.apps.items())
+
+
 def delete_user_profile(self: SageMakerResponse) -> EmptyResult:
     backend, domain_id, name = self.sagemaker_backend, self._get_param("DomainId"), self._get_param("UserProfileName")
     profile = _profile(backend, domain_id, name)
     studio = _studio(backend)
-    if any(k[:3] == (domain_id, "user", name) and a["Status"] in _LIVE for k, a in studio.apps.items()):
+    if _has_live_apps(studio, domain_id, "user", name):
         raise _cannot_delete("UserProfile", profile["UserProfileArn"], "App")
     if any(s["DomainId"] == domain_id and s.get("OwnershipSettings", {}).get("OwnerUserProfileName") == name
            for s in studio.spaces.values()):
@@ -250,7 +257,7 @@ def delete_space(self: SageMakerResponse) -> EmptyResult:
     backend, domain_id, name = self.sagemaker_backend, self._get_param("DomainId"), self._get_param("SpaceName")
     space = _space(backend, domain_id, name)
     studio = _studio(backend)
-    if any(k[:3] == (domain_id, "space", name) and a["Status"] in _LIVE for k, a in studio.apps.items()):
+    if _has_live_apps(studio, domain_id, "space", name):
         raise _cannot_delete("Space", space["SpaceArn"], "App")
     del studio.spaces[(domain_id, name)]
     return EmptyResult()
