@@ -7,7 +7,7 @@ the emulator's start, its first IAM call, then the median of ROUNDS
 
     .venv/bin/python benchmarks/bench_iam_reset.py [ROUNDS] [--stock]
 
-``--stock`` leaves out labkit.emulator.fidelity.iam (moto's own loading), for comparison.
+``--stock`` leaves out labkit.emulator.services.iam.behaviour (moto's own loading), for comparison.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from labkit.emulator import fidelity  # noqa: E402
+from labkit.emulator import services  # noqa: E402
 from labkit.emulator.server import Emulator  # noqa: E402
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -40,7 +40,7 @@ def main(argv: list[str]) -> None:
     numbers = [a for a in argv if a.isdigit()]
     rounds = int(numbers[0]) if numbers else 5
     if stock:
-        fidelity.MODULES = tuple(m for m in fidelity.MODULES if m != "iam")
+        services.MODULES = tuple(m for m in services.MODULES if m != "iam")
     with tempfile.TemporaryDirectory() as home:
         em = Emulator(Path(home))
         start = _timed(em.start)

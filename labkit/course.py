@@ -31,17 +31,17 @@ class Lesson:
 
 LESSONS: tuple[Lesson, ...] = (
     Lesson("00", "Setup and credentials", "00_setup_and_credentials.ipynb"),
-    Lesson("01", "IAM users and groups", "01_iam_users_and_groups.ipynb", "labkit.iam:build"),
-    Lesson("02", "Encrypted buckets", "02_encrypted_buckets.ipynb", "labkit.s3:build"),
-    Lesson("03", "Access points", "03_access_points.ipynb", "labkit.access_points:build"),
+    Lesson("01", "IAM users and groups", "01_iam_users_and_groups.ipynb", "labkit.topics.users_and_groups:build"),
+    Lesson("02", "Encrypted buckets", "02_encrypted_buckets.ipynb", "labkit.topics.buckets:build"),
+    Lesson("03", "Access points", "03_access_points.ipynb", "labkit.topics.access_points:build"),
     Lesson("04", "IAM policies and testing", "04_iam_policies_and_testing.ipynb",
-           "labkit.policies:build"),
+           "labkit.topics.iam_policies:build"),
     # 05, 06 and 08 leave no builder: nothing later needs their (billable) resources.
     # 05 and 08 build their own network; 06 needs the analysts of lesson 01.
     Lesson("05", "EC2 and scaling", "05_ec2_and_scaling.ipynb", needs=()),
     Lesson("06", "SageMaker domain", "06_sagemaker_domain.ipynb", needs=("01",)),
     Lesson("07", "Working as an analyst", "07_working_as_an_analyst.ipynb",
-           "labkit.analyst:build"),
+           "labkit.topics.analyst:build"),
     Lesson("08", "Beyond: containers and serverless (optional)",
            "08_beyond_containers_and_serverless.ipynb", needs=()),
     Lesson("99", "Teardown", "99_teardown.ipynb"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from labkit import s3 as s3lib
+from labkit.topics import buckets as s3lib
 from labkit.checks import Fail, check
 from labkit.checks.lesson02 import _decision, _existing, _policy
 from labkit.policy import EXPLICIT_DENY

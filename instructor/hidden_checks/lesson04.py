@@ -1,7 +1,7 @@
 """Hidden checks for lesson 04 (graded by `labkit regrade`, never shipped to learners)."""
 from __future__ import annotations
 
-from labkit import policies
+from labkit.topics import iam_policies as policies
 from labkit.checks import check
 from labkit.checks.lesson04 import FOREIGN_BUCKET, _arns, _compare, attached_document
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
-from labkit import ec2
-from labkit import sagemaker as lab_sm
+from labkit.topics import scaling as ec2
+from labkit.topics import sagemaker_domain as lab_sm
 from labkit.checks import Fail, check
 from labkit.checks.lesson06 import _as_list, _domain, _role
 

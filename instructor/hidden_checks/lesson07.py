@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from labkit import s3 as s3topic
+from labkit.topics import buckets as s3topic
 from labkit.checks import Fail, check
 from labkit.checks.lesson07 import _result
 

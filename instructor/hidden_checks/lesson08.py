@@ -1,7 +1,7 @@
 """Hidden checks for lesson 08 (graded by `labkit regrade`, never shipped to learners)."""
 from __future__ import annotations
 
-from labkit import beyond, ec2
+from labkit.topics import containers_serverless as beyond, scaling as ec2
 from labkit.checks import Fail, check
 
 

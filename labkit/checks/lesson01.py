@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from labkit.checks import Fail, check
-from labkit.iam import ADMIN_POLICY_ARN
+from labkit.topics.users_and_groups import ADMIN_POLICY_ARN
 
 
 def _existing_users(iam) -> set[str]:
@@ -37,7 +37,7 @@ def groups(lab):
 
 
 @check("01.admin-policy", points=1,
-       hint="iam.attach_group_policy(GroupName=lab.names.admins_group, PolicyArn=labkit.iam.ADMIN_POLICY_ARN)")
+       hint="iam.attach_group_policy(GroupName=lab.names.admins_group, PolicyArn=labkit.topics.users_and_groups.ADMIN_POLICY_ARN)")
 def admin_policy(lab):
     """The admins group carries AWS's AdministratorAccess managed policy."""
     iam = lab.client("iam")

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from labkit import s3 as s3lib
+from labkit.topics import buckets as s3lib
 from labkit.checks import Fail, check
 from labkit.policy import EXPLICIT_DENY, PolicyError, Request, evaluate
 
 _POLICY_HINT = ("put a bucket policy with two Deny statements on s3:PutObject for "
                 "arn:aws:s3:::BUCKET/*: one when \"s3:x-amz-server-side-encryption\" is Null, one "
                 "when it is StringNotEquals [\"AES256\", \"aws:kms\"] "
-                "(labkit.s3.bucket_policy(lab, bucket) is the reference)")
+                "(labkit.topics.buckets.bucket_policy(lab, bucket) is the reference)")
 
 
 def _error_code(exc: ClientError) -> str:
@@ -31,7 +31,7 @@ def _existing(lab, s3) -> list[str]:
 
 
 @check("02.buckets", points=2,
-       hint="labkit.s3.create_bucket(s3, lab.names.landing_bucket, lab.region), "
+       hint="labkit.topics.buckets.create_bucket(s3, lab.names.landing_bucket, lab.region), "
             "same for lab.names.analysis_bucket")
 def buckets(lab):
     """Both buckets exist, in the lab's region."""
@@ -47,7 +47,7 @@ def buckets(lab):
 
 @check("02.block-public-access", points=2,
        hint="s3.put_public_access_block(Bucket=..., PublicAccessBlockConfiguration="
-            "labkit.s3.PUBLIC_ACCESS_BLOCK): all four settings True")
+            "labkit.topics.buckets.PUBLIC_ACCESS_BLOCK): all four settings True")
 def block_public_access(lab):
     """All four Block Public Access settings are on for both buckets."""
     s3 = lab.client("s3")
@@ -159,8 +159,8 @@ def versioning(lab):
 
 
 @check("02.dataset", points=2,
-       hint="s3.put_object(Bucket=lab.names.landing_bucket, Key=labkit.s3.DATASET_KEY, "
-            "Body=labkit.s3.dataset_path().read_bytes(), ServerSideEncryption='AES256')")
+       hint="s3.put_object(Bucket=lab.names.landing_bucket, Key=labkit.topics.buckets.DATASET_KEY, "
+            "Body=labkit.topics.buckets.dataset_path().read_bytes(), ServerSideEncryption='AES256')")
 def dataset(lab):
     """The course dataset is in raw/ of the landing zone, whole and SSE-S3 encrypted."""
     s3, bucket, path = lab.client("s3"), lab.names.landing_bucket, s3lib.dataset_path()

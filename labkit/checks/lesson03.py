@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from labkit import access_points as aplib
-from labkit import s3 as s3lib
+from labkit.topics import access_points as aplib
+from labkit.topics import buckets as s3lib
 from labkit.checks import Fail, check
 from labkit.policy import ALLOWED, PolicyError, Request, evaluate, evaluate_all
 
 _AP_POLICY_HINT = ("allow the analyst (arn:aws:iam::ACCOUNT:user/analyst-NAME) s3:ListBucket on the "
                    "access point ARN and object actions on ACCESS_POINT_ARN/object/* "
-                   "(labkit.access_points.access_point_policy(lab, name) is the reference)")
+                   "(labkit.topics.access_points.access_point_policy(lab, name) is the reference)")
 _DELEGATION_HINT = ("add to each bucket policy an Allow for Principal {\"AWS\": \"*\"}, Action \"*\", "
                     "on the bucket and its objects, with Condition StringEquals "
                     "s3:DataAccessPointAccount = your account id; keep lesson 02's statements")
@@ -164,8 +164,8 @@ def delegation(lab):
 
 @check("03.read-through-access-point", points=3,
        hint="as the analyst: lab.client('s3', lab.names.analyst_user).get_object("
-            "Bucket=labkit.access_points.arn(lab, lab.names.landing_access_point), "
-            "Key=labkit.s3.DATASET_KEY)")
+            "Bucket=labkit.topics.access_points.arn(lab, lab.names.landing_access_point), "
+            "Key=labkit.topics.buckets.DATASET_KEY)")
 def read_through_access_point(lab):
     """The analyst really reads the dataset through the landing zone's access point."""
     s3 = lab.client("s3", lab.names.analyst_user)

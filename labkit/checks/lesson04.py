@@ -6,7 +6,7 @@ home-folder checks make real requests as the users.
 """
 from __future__ import annotations
 
-from labkit import policies
+from labkit.topics import iam_policies as policies
 from labkit.checks import Fail, check
 from labkit.policy import Request, evaluate
 

@@ -1,7 +1,7 @@
 """Checks for lesson 05: network, launch template, load balancer, Auto Scaling group, policy."""
 from __future__ import annotations
 
-from labkit import ec2
+from labkit.topics import scaling as ec2
 from labkit.checks import Fail, check
 
 
@@ -20,7 +20,7 @@ def _group(lab) -> dict:
 
 
 @check("05.network", points=2,
-       hint="labkit.ec2.two_zones(lab) gives the zones; one ec2.create_subnet(...) per zone in your VPC")
+       hint="labkit.topics.scaling.two_zones(lab) gives the zones; one ec2.create_subnet(...) per zone in your VPC")
 def network(lab):
     """NAME-vpc has a subnet in each of the region's first two Availability Zones."""
     net = _network(lab)

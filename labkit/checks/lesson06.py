@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
-from labkit import sagemaker as lab_sm
-from labkit import ec2
+from labkit.topics import sagemaker_domain as lab_sm
+from labkit.topics import scaling as ec2
 from labkit.checks import Fail, check
 
 
@@ -38,8 +38,8 @@ def _as_list(value) -> list:
 
 
 @check("06.execution-role", points=2,
-       hint="iam.create_role(RoleName=..., AssumeRolePolicyDocument=json.dumps(labkit.sagemaker.trust_policy())), "
-            "then attach_role_policy(PolicyArn=labkit.sagemaker.MANAGED_POLICY_ARN)")
+       hint="iam.create_role(RoleName=..., AssumeRolePolicyDocument=json.dumps(labkit.topics.sagemaker_domain.trust_policy())), "
+            "then attach_role_policy(PolicyArn=labkit.topics.sagemaker_domain.MANAGED_POLICY_ARN)")
 def execution_role(lab):
     """SageMaker may assume the role, and it carries AmazonSageMakerFullAccess."""
     role = _role(lab)
@@ -87,7 +87,7 @@ def user_profiles(lab):
 
 
 @check("06.space", points=2,
-       hint="sagemaker.create_space(DomainId=..., SpaceName=labkit.sagemaker.space_name(lab), "
+       hint="sagemaker.create_space(DomainId=..., SpaceName=labkit.topics.sagemaker_domain.space_name(lab), "
             "OwnershipSettings={'OwnerUserProfileName': analyst}, SpaceSharingSettings={'SharingType': 'Private'})")
 def space(lab):
     """A private space owned by an analyst's profile."""

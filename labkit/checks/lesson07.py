@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 import re
 
-from labkit import analyst
-from labkit import s3 as s3topic
+from labkit.topics import analyst
+from labkit.topics import buckets as s3topic
 from labkit.checks import Fail, check
 
 _EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[a-z]{2,}", re.I)
@@ -18,14 +18,14 @@ def _result(lab):
         head = s3.head_object(Bucket=bucket, Key=analyst.RESULT_KEY)
     except s3.exceptions.ClientError:
         raise Fail(f"there is no s3://{bucket}/{analyst.RESULT_KEY}",
-                   "s3.put_object(Bucket=<analysis access point ARN>, Key=labkit.analyst."
+                   "s3.put_object(Bucket=<analysis access point ARN>, Key=labkit.topics.analyst."
                    "RESULT_KEY, Body=..., ServerSideEncryption='AES256')") from None
     text = s3.get_object(Bucket=bucket, Key=analyst.RESULT_KEY)["Body"].read().decode("utf-8")
     return head, text
 
 
 @check("07.result-written", points=3,
-       hint="Write the summary as CSV with ServerSideEncryption='AES256' to labkit.analyst.RESULT_KEY")
+       hint="Write the summary as CSV with ServerSideEncryption='AES256' to labkit.topics.analyst.RESULT_KEY")
 def result_written(lab):
     """The summary is in the analysis bucket, SSE-S3 encrypted, with the expected columns."""
     import pandas as pd
@@ -42,7 +42,7 @@ def result_written(lab):
 
 
 @check("07.no-personal-data", points=2,
-       hint="Drop customer_email and postcode (labkit.analyst.without_sensitive) before writing")
+       hint="Drop customer_email and postcode (labkit.topics.analyst.without_sensitive) before writing")
 def no_personal_data(lab):
     """The result holds neither sensitive column nor anything that looks like an e-mail."""
     _, text = _result(lab)

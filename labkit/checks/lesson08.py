@@ -1,8 +1,8 @@
 """Checks for lesson 08 (optional): ECR repository, EKS cluster, Lambda function."""
 from __future__ import annotations
 
-from labkit import beyond
-from labkit import ec2
+from labkit.topics import containers_serverless as beyond
+from labkit.topics import scaling as ec2
 from labkit.checks import Fail, check
 
 

@@ -1,12 +1,12 @@
 """Checks for lesson 99: nothing the course created for NAME is left."""
 from __future__ import annotations
 
-from labkit import teardown
+from labkit.topics import teardown
 from labkit.checks import Fail, check
 
 
 @check("99.nothing-left", points=5,
-       hint="Run labkit.teardown.teardown_all(lab) and read its report: each line says what "
+       hint="Run labkit.topics.teardown.teardown_all(lab) and read its report: each line says what "
             "could not be removed and why")
 def nothing_left(lab):
     """Every topic module's leftovers(lab) is empty."""

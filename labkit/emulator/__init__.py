@@ -4,8 +4,10 @@
 - proxy.py, tls.py: how clients reach it, with AWS's real host names
 - app.py: the WSGI chain (control endpoint, authorization, then moto)
 - control.py: the loopback control endpoint; evaluate_alarms() from any process
-- authz/: who may do what, decided by labkit.policy
-- fidelity/: one module per AWS service where moto needs correcting
+- request.py: an HTTP request as AWS sees it (service, operation, region, key)
+- authz/: the shared authorization layer: caller identity, signatures, the decision, denials
+- services/: one folder per AWS service (actions.py, behaviour.py, errors.py, ...)
+- sandbox.py: the background emulator of ``labkit emulator start``
 """
 from labkit.emulator.server import (
     ATTACH_VARIABLE,

@@ -21,8 +21,9 @@ def make_app(*, root_access_key_id: str | None = None, root_secret_access_key: s
     moto_app = DomainDispatcherApplication(create_backend_app)
     if not enforce:
         return ControlEndpoint(moto_app)
-    from labkit.emulator.authz import AuthorizationMiddleware, moto_patches
+    from labkit.emulator.authz import AuthorizationMiddleware
 
+    from labkit.emulator.authz import moto_patches
     moto_patches.install()
     # The control endpoint (simulated time for attached processes) is no AWS API:
     # it is answered before authorization, for direct loopback requests only.

@@ -1,7 +1,7 @@
 """The emulator's control endpoint: simulated time for processes that only attach.
 
 CloudWatch alarms are evaluated in simulated time by
-labkit.emulator.fidelity.cloudwatch.evaluate_alarms, which must run in the
+labkit.emulator.services.cloudwatch.behaviour.evaluate_alarms, which must run in the
 process that holds moto's state. A grader or the terminal sandbox attaches to
 that process over HTTP (labkit.emulator.server.AttachedEmulator), so the WSGI
 app answers ``POST /labkit-api/cloudwatch/evaluate-alarms`` itself, before
@@ -43,7 +43,7 @@ class ControlEndpoint:
             args = _parse_request(environ)
         except ValueError as exc:
             return _json(start_response, 400, {"error": str(exc)})
-        from labkit.emulator.fidelity import cloudwatch
+        from labkit.emulator.services.cloudwatch import behaviour as cloudwatch
 
         try:
             transitions = cloudwatch.evaluate_alarms(**args)
@@ -111,12 +111,12 @@ def evaluate_alarms(emulator: Union[object, str], now: Optional[datetime] = None
     EMULATOR is an Emulator, an AttachedEmulator or its URL (http://127.0.0.1:PORT).
     ``account_id``/``region`` default to the emulator's account and labkit's region;
     ``now`` to the current time (naive datetimes are UTC). Returns the
-    labkit.emulator.fidelity.cloudwatch.Transition of every evaluated alarm.
+    labkit.emulator.services.cloudwatch.behaviour.Transition of every evaluated alarm.
     """
     import urllib.error
     import urllib.request
 
-    from labkit.emulator.fidelity.cloudwatch import Transition
+    from labkit.emulator.services.cloudwatch.behaviour import Transition
 
     url = emulator if isinstance(emulator, str) else getattr(emulator, "url", None)
     if not url:

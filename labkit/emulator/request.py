@@ -5,7 +5,7 @@ moto) and finds what AWS would: the service and region from the SigV4
 credential scope (Authorization header or presigned ``X-Amz-Credential``), the
 access key id and session token, the host, path, query and headers, and for
 query/JSON protocols the operation name. S3 operations are found later, by
-labkit.emulator.authz.s3, because they depend on the host and subresources.
+labkit.emulator.services.s3.actions, because they depend on the host and subresources.
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class AwsRequest:
     source_ip: str
     secure: bool
     params: Dict[str, List[str]] = field(default_factory=dict)  # query + form body
-    operation: Optional[str] = None  # query/JSON protocols; S3 is found by authz.s3
+    operation: Optional[str] = None  # query/JSON protocols; S3 is found by services.s3.actions
 
     @property
     def signed(self) -> bool:

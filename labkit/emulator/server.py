@@ -53,12 +53,12 @@ class Emulator:
 
     # --- life cycle --------------------------------------------------------
     def start(self) -> "Emulator":
-        from labkit.emulator import fidelity
+        from labkit.emulator import services
         from labkit.emulator.app import make_app
         from labkit.emulator.proxy import ProxyServer
         from labkit.emulator.tls import CertificateAuthority
 
-        fidelity.install_all()
+        services.install_all()
         app = make_app(root_access_key_id=self.root.access_key_id,
                        root_secret_access_key=self.root.secret_access_key, enforce=self.enforce)
         ca = CertificateAuthority(self.home / "tls")

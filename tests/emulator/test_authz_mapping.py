@@ -5,7 +5,8 @@ import io
 
 import pytest
 
-from labkit.emulator.authz import generic, s3
+from labkit.emulator.authz import generic
+from labkit.emulator.services.s3 import actions as s3
 from labkit.emulator.request import parse_request
 
 AUTH = ("AWS4-HMAC-SHA256 Credential=AKIAEXAMPLEKEY000001/20261127/{region}/{service}/aws4_request,"

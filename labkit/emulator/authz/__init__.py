@@ -1,14 +1,15 @@
 """Who may do what in the emulator, decided by labkit.policy as AWS would.
 
+The shared layer; what each service's requests need lives in
+labkit.emulator.services.<service>.actions.
+
 - identity.py: the caller behind an access key (root, IAM user, role session) and its policies
-- s3.py: S3 / S3 Control requests -> IAM actions, resources, context, bucket/access point policies
-- generic.py: query and JSON services (IAM, STS, EC2, Auto Scaling, ELBv2, CloudWatch, ...)
-- sagemaker.py: SageMaker resource ARNs (domain, user profile, space, app, ...)
+- signature.py: SigV4 signatures checked against the caller's secret
+- generic.py: query, JSON and REST-JSON requests -> action and resource (delegating per service)
 - decide.py: global condition keys, Block Public Access, the Decision
-- errors.py: denials shaped like each service's errors
-- simulate.py: IAM SimulatePrincipalPolicy / SimulateCustomPolicy
+- errors.py: denials shaped like each protocol's errors
 - middleware.py: the WSGI layer in front of moto that ties them together
-- moto_patches.py: user permissions boundaries in moto's IAM
+- moto_patches.py: user permissions boundaries in moto's IAM; moto's own bucket-policy check off
 """
 from labkit.emulator.authz.middleware import AuthorizationMiddleware
 

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Dict, Optional
 
 from labkit.emulator.authz.identity import Caller
-from labkit.emulator.authz.s3 import Check
+from labkit.emulator.services.s3.actions import Check
 from labkit.emulator.request import AwsRequest
 from labkit.policy import (IMPLICIT_DENY, Decision, Request, evaluate, evaluate_all, is_public)
 

@@ -5,7 +5,7 @@ The action is the service's IAM prefix plus the operation name (from the
 Lambda and EKS, the botocore model's HTTP route). Resources are ARNs where
 AWS has resource-level permissions that the course uses (IAM users, groups,
 roles, policies; STS roles; Lambda functions; ECR repositories; EKS
-clusters; SageMaker Studio resources, see authz.sagemaker), else ``"*"``.
+clusters; SageMaker Studio resources, see services.sagemaker.actions), else ``"*"``.
 """
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import re
 from functools import lru_cache
 from typing import List, Optional, Tuple
 
-from labkit.emulator.authz import sagemaker
+from labkit.emulator.services.iam.actions import iam_resource
+from labkit.emulator.services.sagemaker import actions as sagemaker
 from labkit.emulator.request import AwsRequest
 
 #: signing name -> IAM action prefix, where they differ
@@ -78,49 +79,6 @@ def rest_operation(service: str, method: str, path: str) -> Tuple[Optional[str],
 
 
 # ----------------------------------------------------------------------------- resources
-
-def _iam_user_arn(account: str, name: str, path: Optional[str] = None) -> str:
-    if path is None:
-        path = _existing_path(account, "users", name)
-    return f"arn:aws:iam::{account}:user{path or '/'}{name}"
-
-
-def _existing_path(account: str, kind: str, name: str) -> str:
-    """The path of an existing IAM user/group/role (AWS ARNs include it)."""
-    from labkit.emulator.authz.identity import iam_backend
-
-    store = getattr(iam_backend(account), kind, {})
-    if kind == "roles":
-        found = next((r for r in store.values() if r.name == name), None)
-    else:
-        found = store.get(name)
-    return getattr(found, "path", "/") if found is not None else "/"
-
-
-def iam_resource(req: AwsRequest, op: str, account: str, caller_arn: str) -> str:
-    """The resource ARN AWS evaluates for IAM operation OP."""
-    p = req.param
-    if op == "SimulatePrincipalPolicy" and p("PolicySourceArn"):
-        return p("PolicySourceArn")
-    if op == "CreatePolicy":
-        return f"arn:aws:iam::{account}:policy{p('Path', '/')}{p('PolicyName', '')}"
-    if "Group" in op and p("GroupName"):
-        path = p("Path") if op == "CreateGroup" else None
-        return f"arn:aws:iam::{account}:group{path or _existing_path(account, 'groups', p('GroupName'))}{p('GroupName')}"
-    if ("Role" in op or "RolePolicy" in op) and p("RoleName"):
-        path = p("Path") if op == "CreateRole" else None
-        return f"arn:aws:iam::{account}:role{path or _existing_path(account, 'roles', p('RoleName'))}{p('RoleName')}"
-    if "InstanceProfile" in op and p("InstanceProfileName"):
-        return f"arn:aws:iam::{account}:instance-profile/{p('InstanceProfileName')}"
-    if p("UserName"):
-        return _iam_user_arn(account, p("UserName"), p("Path") if op == "CreateUser" else None)
-    if op in ("CreateAccessKey", "ListAccessKeys", "GetUser", "DeleteAccessKey",
-              "UpdateAccessKey", "ChangePassword") and ":user/" in caller_arn:
-        return caller_arn  # these default to the calling user
-    if p("PolicyArn") and "Policy" in op:
-        return p("PolicyArn")
-    return "*"
-
 
 def _json_name(req: AwsRequest, *keys: str) -> Optional[str]:
     data = req.json_body()

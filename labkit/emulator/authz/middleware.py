@@ -2,7 +2,7 @@
 
 Per request: parse it (labkit.emulator.request), resolve the access key to a
 caller (unknown key -> InvalidAccessKeyId / InvalidClientTokenId), work out the
-permissions it needs (authz.s3 / authz.generic), decide each with
+permissions it needs (services.s3.actions / authz.generic), decide each with
 labkit.policy, and either hand the request to moto or answer with the
 service's AccessDenied. A few calls are answered here because moto gets them
 wrong or lacks them: STS GetCallerIdentity for the root key, IAM Simulate*,
@@ -18,7 +18,10 @@ from typing import Callable, List, Optional, Tuple
 from xml.sax.saxutils import escape
 
 from labkit import config
-from labkit.emulator.authz import errors, generic, identity, s3, signature, simulate, sts
+from labkit.emulator.authz import errors, generic, identity, signature
+from labkit.emulator.services.s3 import actions as s3
+from labkit.emulator.services.iam import simulate
+from labkit.emulator.services.sts import actions as sts
 from labkit.emulator.authz.decide import decide, denial_message, global_context
 from labkit.emulator.authz.identity import Caller, UnknownAccessKey
 from labkit.emulator.request import AwsRequest, parse_request

@@ -1,0 +1,4 @@
+"""CloudWatch in the emulator.
+
+- behaviour.py: alarm evaluation in simulated time, driving Auto Scaling
+"""

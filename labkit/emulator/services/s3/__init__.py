@@ -1,0 +1,9 @@
+"""S3 and S3 Control in the emulator.
+
+- actions.py: requests -> IAM actions, resources, context; bucket and access point policies
+- behaviour.py: 2023 bucket defaults, Block Public Access, ACLs disabled, policy status
+- access_points.py: access point policies and aliases moto does not apply
+- acl.py, public.py: canned and explicit ACLs, and what makes one public
+- policy_doc.py, action_names.py: what S3 accepts in a bucket policy
+- errors.py: S3's XML error responses
+"""

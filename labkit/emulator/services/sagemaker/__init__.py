@@ -1,0 +1,5 @@
+"""SageMaker in the emulator.
+
+- actions.py: the resource ARN a SageMaker request is decided on
+- behaviour.py: user profiles, spaces, apps and presigned URLs, which moto lacks
+"""
