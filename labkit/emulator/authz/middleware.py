@@ -21,6 +21,7 @@ from labkit import config
 from labkit.emulator.authz import errors, generic, identity, signature
 from labkit.emulator.services.s3 import actions as s3
 from labkit.emulator.services.iam import simulate
+from labkit.emulator.services.kms import gateway as kms_gateway, s3 as kms_s3
 from labkit.emulator.services.sts import actions as sts
 from labkit.emulator.authz.decide import decide, denial_message, global_context
 from labkit.emulator.authz.identity import Caller, UnknownAccessKey
@@ -76,6 +77,8 @@ class AuthorizationMiddleware:
         base = global_context(req, caller)
         if req.service == "sts" and req.operation == "AssumeRole":
             return self._assume_role(req, caller, base, environ, start_response)
+        if req.service == "kms":  # key policies, grants, key states: services/kms/
+            return kms_gateway.handle(self.app, req, caller, base, environ, start_response)
         for action, resource, ctx in generic.checks(req, caller.account_id, caller.arn):
             check = s3.Check(action, resource, ctx, None, caller.account_id)
             decision = decide(caller, check, base)
@@ -117,6 +120,9 @@ class AuthorizationMiddleware:
             if not decision.allowed:
                 return _send(start_response,
                              errors.access_denied(req, denial_message(caller, decision)))
+        kms_refusal = None if t.control else kms_s3.refusal(req, caller, t, base)  # SSE-KMS
+        if kms_refusal is not None:
+            return _send(start_response, kms_refusal)
         bad_policy = _malformed_resource_policy(req, t)
         if bad_policy is not None:
             return _send(start_response, bad_policy)

@@ -1,0 +1,118 @@
+"""The KMS API behind the authorization layer: decide each permission, check the key's
+state, then let moto (the store) answer.
+
+AWS's order: authorization first (AccessDeniedException), then the key state
+(DisabledException / KMSInvalidStateException, KMS "Key states" table), then
+the operation. CreateKey and PutKeyPolicy also run KMS's policy lockout
+safety check (KMS "Default key policy": the new policy must let the caller
+call PutKeyPolicy, unless BypassPolicyLockoutSafetyCheck is set).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Callable, Optional
+
+from labkit.emulator.authz import errors as authz_errors
+from labkit.emulator.authz.decide import decide as decide_iam, denial_message
+from labkit.emulator.authz.identity import Caller
+from labkit.emulator.request import AwsRequest
+from labkit.emulator.services.kms import access, actions, errors
+from labkit.emulator.services.s3.actions import Check
+from labkit.policy import PolicyError, parse_policy
+
+log = logging.getLogger("labkit.emulator.kms")
+
+#: Cryptographic operations: refused on a Disabled key (DisabledException).
+CRYPTO = {"Encrypt", "Decrypt", "ReEncrypt", "ReEncryptFrom", "ReEncryptTo", "GenerateDataKey",
+          "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+          "GenerateDataKeyPairWithoutPlaintext", "Sign", "Verify", "GenerateMac", "VerifyMac",
+          "GetPublicKey", "DeriveSharedSecret"}
+#: Also refused on a Disabled key (key-state table).
+DISABLED_REFUSES = CRYPTO | {"EnableKeyRotation", "DisableKeyRotation", "RotateKeyOnDemand"}
+#: What still works on a key pending deletion (key-state table); the rest fails.
+PENDING_ALLOWS = {"CancelKeyDeletion", "DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus",
+                  "ListAliases", "ListGrants", "ListKeyPolicies", "ListResourceTags",
+                  "PutKeyPolicy", "RetireGrant", "RevokeGrant", "DeleteAlias", "TagResource",
+                  "UntagResource", "ListKeyRotations", "GetParametersForImport"}
+
+
+def state_error(operation: str, key) -> Optional[errors.Error]:
+    """The error KEY's state gives OPERATION, or None when the state allows it."""
+    state = getattr(key, "key_state", "Enabled")
+    if state == "Disabled" and operation in DISABLED_REFUSES:
+        return errors.disabled(key.arn)
+    if state == "PendingDeletion" and operation not in PENDING_ALLOWS:
+        return errors.pending_deletion(key.arn)
+    if operation == "CancelKeyDeletion" and state != "PendingDeletion":
+        return errors.not_pending_deletion(key.arn)
+    return None
+
+
+def decide_need(caller: Caller, need: actions.Need, base: dict):
+    """The Decision for one permission: the key's rules for a key, IAM alone otherwise."""
+    ctx = dict(base)
+    ctx["kms:CallerAccount"] = caller.account_id
+    ctx.update(need.context)
+    if need.key is None:
+        return decide_iam(caller, Check(need.action, need.resource, ctx), ctx)
+    key = need.key
+    return access.decide(caller, need.action, key.arn, key.account_id, key.policy, ctx,
+                         key.grants.values(), need.operation, need.encryption_context,
+                         f"key policy {key.id}")
+
+
+def handle(app: Callable, req: AwsRequest, caller: Caller, base: dict, environ,
+           start_response):
+    """Serve one KMS API request."""
+    op = req.operation or ""
+    body = req.json_body()
+    account = caller.account_id
+    needed = actions.needs(op, body, account, req.region)
+    for need in needed:
+        if need.key is None and need.key_ref:
+            log.info("kms %s: no key %r; moto answers NotFoundException", op, need.key_ref)
+            continue
+        decision = decide_need(caller, need, base)
+        if not decision.allowed:
+            from_ciphertext = op == "Decrypt" and not body.get("KeyId")
+            text = access.message(caller, decision, from_ciphertext) if need.key is not None \
+                else denial_message(caller, decision)
+            return _send(start_response, authz_errors.access_denied(req, text))
+    for need in needed:
+        if need.key is not None:
+            problem = state_error(need.operation, need.key)
+            if problem is not None:
+                return _send(start_response, authz_errors.error(req, 400, *problem))
+    problem = _policy_problem(op, body, caller, req, base)
+    if problem is not None:
+        return _send(start_response, authz_errors.error(req, 400, *problem))
+    return app(environ, start_response)
+
+
+def _policy_problem(op, body, caller, req, base) -> Optional[errors.Error]:
+    """A malformed key policy, or one that would lock the caller out (lockout check)."""
+    if op not in ("CreateKey", "PutKeyPolicy") or not isinstance(body.get("Policy"), str):
+        return None
+    text = body["Policy"]
+    try:
+        json.loads(text)
+        parse_policy(text, "key policy", "resource")
+    except (ValueError, PolicyError) as exc:
+        return errors.malformed(str(exc))
+    if body.get("BypassPolicyLockoutSafetyCheck"):
+        return None
+    key = actions.find_key(body.get("KeyId"), caller.account_id, req.region) \
+        if op == "PutKeyPolicy" else None
+    arn = key.arn if key is not None else \
+        f"arn:aws:kms:{req.region}:{caller.account_id}:key/00000000-0000-0000-0000-000000000000"
+    ctx = dict(base, **{"kms:CallerAccount": caller.account_id})
+    decision = access.decide(caller, "kms:PutKeyPolicy", arn, caller.account_id, text, ctx)
+    return None if decision.allowed else errors.lockout()
+
+
+def _send(start_response, response):
+    status, headers, payload = response
+    start_response(authz_errors.status_line(status),
+                   headers + [("Content-Length", str(len(payload)))])
+    return [payload]
