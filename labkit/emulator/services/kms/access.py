@@ -124,6 +124,14 @@ def matching_grant(caller: Caller, grants, operation: Optional[str],
     return None
 
 
+def may_retire(caller: Caller, grant) -> bool:
+    """KMS "Retiring and revoking grants": the retiring principal may retire a grant, and
+    so may its grantee when RetireGrant is one of the grant's operations."""
+    names = _grantee_names(caller)
+    return grant.retiring_principal in names or (
+        grant.grantee_principal in names and "RetireGrant" in (grant.operations or []))
+
+
 def constraints_hold(constraints: dict, ec: dict) -> bool:
     """Grant constraints (KMS "Using grant constraints") against the request's context."""
     equals = constraints.get("EncryptionContextEquals")
