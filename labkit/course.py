@@ -44,6 +44,9 @@ LESSONS: tuple[Lesson, ...] = (
            "labkit.topics.analyst:build"),
     Lesson("08", "Beyond: containers and serverless (optional)",
            "08_beyond_containers_and_serverless.ipynb", needs=()),
+    # 09 starts from the users, buckets and IAM policies of 01-04 (04 brings 01-03).
+    Lesson("09", "Encryption keys", "09_encryption_keys.ipynb",
+           "labkit.topics.encryption_keys:build", needs=("04",)),
     Lesson("99", "Teardown", "99_teardown.ipynb"),
 )
 

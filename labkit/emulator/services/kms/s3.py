@@ -118,7 +118,10 @@ def _write_use(req, owner, bucket, key) -> List[Use]:
     if sse is None:
         sse, ref = default.get("SSEAlgorithm"), default.get("KMSMasterKeyID")
     else:
-        ref = req.header("x-amz-server-side-encryption-aws-kms-key-id")
+        # No key id with the header: the bucket's default key when it names one (as the
+        # store, moto, records it), else the AWS managed key aws/s3.
+        ref = req.header("x-amz-server-side-encryption-aws-kms-key-id") or (
+            default.get("KMSMasterKeyID") if default.get("SSEAlgorithm") in _KMS_SSE else None)
     if sse not in _KMS_SSE:
         return []
     header = req.header("x-amz-server-side-encryption-bucket-key-enabled")
