@@ -86,10 +86,21 @@ def handle(app: Callable, req: AwsRequest, caller: Caller, base: dict, environ,
             problem = state_error(need.operation, need.key)
             if problem is not None:
                 return _send(start_response, authz_errors.error(req, 400, *problem))
-    problem = _policy_problem(op, body, caller, req, base)
+    problem = _policy_problem(op, body, caller, req, base) or _window_problem(op, body)
     if problem is not None:
         return _send(start_response, authz_errors.error(req, 400, *problem))
     return app(environ, start_response)
+
+
+def _window_problem(op: str, body: dict) -> Optional[errors.Error]:
+    """ScheduleKeyDeletion's waiting period must be 7 to 30 days (moto accepts anything and
+    then leaves the key Enabled)."""
+    days = body.get("PendingWindowInDays")
+    if op != "ScheduleKeyDeletion" or not isinstance(days, int) or 7 <= days <= 30:
+        return None
+    bound = "greater than or equal to 7" if days < 7 else "less than or equal to 30"
+    return ("ValidationException", f"1 validation error detected: Value '{days}' at "
+            f"'pendingWindowInDays' failed to satisfy constraint: Member must have value {bound}")
 
 
 def _retiring(caller: Caller, needed, body: dict) -> bool:
@@ -112,8 +123,9 @@ def _policy_problem(op, body, caller, req, base) -> Optional[errors.Error]:
     try:
         json.loads(text)
         parse_policy(text, "key policy", "resource")
-    except (ValueError, PolicyError) as exc:
-        return errors.malformed(str(exc))
+    except ValueError as exc:  # json's error (PolicyError is one too, with its own words)
+        text = str(exc) if isinstance(exc, PolicyError) else f"the key policy is not JSON: {exc}"
+        return errors.malformed(text)
     if body.get("BypassPolicyLockoutSafetyCheck"):
         return None
     key = actions.find_key(body.get("KeyId"), caller.account_id, req.region) \

@@ -167,7 +167,11 @@ def _user_context(req: AwsRequest, op: str) -> dict:
     except ValueError:
         log.info("s3: x-amz-server-side-encryption-context is not base64 JSON; ignored")
         return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    log.info("s3 SSE-KMS: the extra encryption context %s is checked on this write; the "
+             "emulator does not remember it for later reads", sorted(data))
+    return {str(k): str(v) for k, v in data.items()}
 
 
 def _decide_use(req, caller, base, op, ref, bucket, bucket_key, obj, owner):

@@ -232,3 +232,26 @@ def test_the_cli_sees_the_key_policy_decide(em, tmp_path):
     assert result.returncode != 0
     assert "AccessDeniedException" in result.stderr
     assert f"User: {user_arn} is not authorized to perform: kms:DescribeKey" in result.stderr
+
+
+def test_deletion_window_is_7_to_30_days(em):
+    # ScheduleKeyDeletion API: PendingWindowInDays "minimum value of 7. Maximum value of 30".
+    arn = _key(em)
+    kms = em.client("kms")
+    code, status, message = error(lambda: kms.schedule_key_deletion(KeyId=arn,
+                                                                    PendingWindowInDays=3))
+    assert (code, status) == ("ValidationException", 400)
+    assert "greater than or equal to 7" in message
+    assert error(lambda: kms.schedule_key_deletion(KeyId=arn, PendingWindowInDays=31))[0] == \
+        "ValidationException"
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Enabled"
+    kms.schedule_key_deletion(KeyId=arn, PendingWindowInDays=7)
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
+def test_malformed_key_policy_is_refused(em):
+    arn = _key(em)
+    code, status, message = error(lambda: em.client("kms").put_key_policy(
+        KeyId=arn, PolicyName="default", Policy="{not json"))
+    assert (code, status) == ("MalformedPolicyDocumentException", 400)
+    assert "not JSON" in message

@@ -221,3 +221,37 @@ def test_default_key_policy_alone_admits_iam_users(em, bucket):
     em.client("s3").put_object(Bucket=bucket, Key="ok.csv", Body=b"x")
     _, _, *keys = s3_only(em, "s3-delegated", allow("kms:Decrypt", key_arn))
     assert em.client("s3", *keys).get_object(Bucket=bucket, Key="ok.csv")["Body"].read() == b"x"
+
+
+def test_writer_supplied_encryption_context_is_checked(em, bucket, key_arn):
+    # PutObject x-amz-server-side-encryption-context: extra pairs S3 passes to KMS.
+    import base64
+    import json
+
+    _, _, *keys = s3_only(em, "s3-extra-ctx", allow("kms:GenerateDataKey", key_arn, Condition={
+        "StringEquals": {"kms:EncryptionContext:project": "lake"}}))
+    s3 = em.client("s3", *keys)
+    context = base64.b64encode(json.dumps({"project": "lake"}).encode()).decode()
+    s3.put_object(Bucket=bucket, Key="c.csv", Body=b"x", ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=key_arn, SSEKMSEncryptionContext=context)
+    other = base64.b64encode(json.dumps({"project": "other"}).encode()).decode()
+    assert error(lambda: s3.put_object(Bucket=bucket, Key="d.csv", Body=b"x",
+                                       ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn,
+                                       SSEKMSEncryptionContext=other))[0] == "AccessDenied"
+
+
+def test_copy_into_an_sse_kms_bucket_needs_generate_data_key(em, bucket, key_arn):
+    source = unique("sse-kms-source")
+    em.client("s3").create_bucket(Bucket=source)
+    em.client("s3").put_object(Bucket=source, Key="plain.csv", Body=b"x")  # SSE-S3
+    default_encryption(em, bucket, key_arn)
+    name, _, *keys = s3_only(em, "s3-copy-in")
+    s3 = em.client("s3", *keys)
+    code, _, message = error(lambda: s3.copy_object(
+        Bucket=bucket, Key="copied.csv", CopySource={"Bucket": source, "Key": "plain.csv"}))
+    assert code == "AccessDenied" and "kms:GenerateDataKey" in message
+    em.client("iam").put_user_policy(UserName=name, PolicyName="kms", PolicyDocument=policy(
+        allow("kms:GenerateDataKey", key_arn)))
+    copied = s3.copy_object(Bucket=bucket, Key="copied.csv",
+                            CopySource={"Bucket": source, "Key": "plain.csv"})
+    assert copied["ServerSideEncryption"] == "aws:kms"
