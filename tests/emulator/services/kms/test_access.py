@@ -255,3 +255,42 @@ def test_malformed_key_policy_is_refused(em):
         KeyId=arn, PolicyName="default", Policy="{not json"))
     assert (code, status) == ("MalformedPolicyDocumentException", 400)
     assert "not JSON" in message
+
+
+def _role_session(em, prefix, role_name, session_policy=None):
+    """A session of ROLE_NAME (trusting the account), assumed by a new user; its KMS client."""
+    import boto3
+    from botocore.config import Config
+
+    iam = em.client("iam")
+    trust = policy({"Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "sts:AssumeRole"})
+    role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    _, _, *keys = make_user(em, prefix, allow("sts:AssumeRole", role_arn))
+    kwargs = {"Policy": session_policy} if session_policy else {}
+    creds = em.client("sts", *keys).assume_role(RoleArn=role_arn, RoleSessionName="kms-session",
+                                                 **kwargs)["Credentials"]
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"], region_name="us-east-1")
+    return role_arn, session.client("kms", config=Config(proxies={"https": em.url}),
+                                    verify=str(em.ca_bundle))
+
+
+def test_key_policy_naming_a_role_covers_its_sessions_and_grants_too(em):
+    # Key policies: a role ARN as Principal applies to the role's sessions; so does a grant.
+    role_arn, kms = _role_session(em, "kms-role-user", "kms-pipeline-role")
+    arn = _key(em, delegate_to_account(), allow("kms:Encrypt", Principal={"AWS": role_arn}))
+    kms.encrypt(KeyId=arn, Plaintext=b"x")
+    assert error(lambda: kms.generate_data_key(KeyId=arn, KeySpec="AES_256"))[0] == \
+        "AccessDeniedException"
+    em.client("kms").create_grant(KeyId=arn, GranteePrincipal=role_arn,
+                                  Operations=["GenerateDataKey"])
+    assert len(kms.generate_data_key(KeyId=arn, KeySpec="AES_256")["Plaintext"]) == 32
+
+
+def test_session_policy_limits_a_key_policy_allow_for_a_role(em):
+    # Session policies limit what a role ARN in a resource policy grants its sessions.
+    role_arn, kms = _role_session(em, "kms-role-limited", "kms-limited-role",
+                                  session_policy=policy(allow("kms:Decrypt")))
+    arn = _key(em, delegate_to_account(), allow("kms:Encrypt", Principal={"AWS": role_arn}))
+    assert error(lambda: kms.encrypt(KeyId=arn, Plaintext=b"x"))[0] == "AccessDeniedException"
