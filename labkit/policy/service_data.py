@@ -124,3 +124,12 @@ def actions_supporting(service: str, key: str) -> FrozenSet[str]:
     data = _actions(service.lower()) or {}
     probe = key.lower() + ("x" if key.endswith("/") else "")
     return frozenset(n for n in data if supports(f"{service}:{n}", probe))
+
+
+@lru_cache(maxsize=None)
+def resource_types(action: str) -> FrozenSet[str]:
+    """Names of the resource types ACTION acts on (empty: no resource-level permissions)."""
+    service, _, name = action.lower().partition(":")
+    data = _actions(service) or {}
+    entry = data.get(name)
+    return frozenset(r["name"] for r in entry.get("resourceTypes", [])) if entry else frozenset()

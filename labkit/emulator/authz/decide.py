@@ -41,6 +41,8 @@ def global_context(req: AwsRequest, caller: Caller) -> Dict[str, object]:
     elif caller.kind == "assumed-role":
         ctx["aws:PrincipalArn"] = caller.arn.replace(":sts::", ":iam::").replace(
             ":assumed-role/", ":role/").rsplit("/", 1)[0]
+    for key, value in caller.tags.items():
+        ctx[f"aws:PrincipalTag/{key}"] = value
     if req.session_token:
         ctx["aws:TokenIssueTime"] = ctx["aws:CurrentTime"]
     return ctx

@@ -13,7 +13,9 @@ import re
 from functools import lru_cache
 from typing import List, Optional, Tuple
 
+from labkit.emulator.authz import tags
 from labkit.emulator.services.iam.actions import iam_resource
+from labkit.policy import service_data
 from labkit.emulator.services.sagemaker import actions as sagemaker
 from labkit.emulator.request import AwsRequest
 
@@ -158,7 +160,51 @@ def checks(req: AwsRequest, account: str, caller_arn: str) -> List[Tuple[str, st
     if op is None or (req.service, op) in UNCHECKED:
         return []
     action = f"{action_prefix(req.service)}:{_ACTION_NAMES.get((req.service, op), op)}"
-    needed = [(action, resource(req, op, account, caller_arn, path_params), {})]
+    request_tags = tags.request_context(req, op, action)
+    if req.service == "ec2":
+        needed = _ec2_checks(req, op, action, account, request_tags)
+    else:
+        res = _tag_target(req, op, account) or resource(req, op, account, caller_arn,
+                                                         path_params)
+        needed = [(action, res, dict(request_tags, **tags.resource_context(action, res)))]
     for role_arn, service in passed_roles(req, op):
         needed.append(("iam:PassRole", role_arn, {"iam:PassedToService": service}))
     return needed
+
+
+def _tag_target(req: AwsRequest, op: str, account: str) -> Optional[str]:
+    """SageMaker AddTags/DeleteTags/ListTags act on the ResourceArn they name."""
+    if req.service == "sagemaker" and op in ("AddTags", "DeleteTags", "ListTags"):
+        return _json_name(req, "ResourceArn")
+    return None
+
+
+def _ec2_checks(req: AwsRequest, op: str, action: str, account: str,
+                request_tags: dict) -> List[Tuple[str, str, dict]]:
+    """EC2: one check per resource the action is decided on (Service Authorization Reference).
+
+    RunInstances is decided on the image, the new instance, its network interface, security
+    groups and subnet; tags given at launch also need ec2:CreateTags with ec2:CreateAction
+    (EC2 "Grant permission to tag resources during creation"). Actions on named instances
+    (StopInstances, ...) and CreateTags/DeleteTags are decided on each resource, with its tags.
+    """
+    region = req.region
+    if op == "RunInstances":
+        base = f"arn:aws:ec2:{region}:{account}"
+        groups = [v[0] for k, v in sorted(req.params.items())
+                  if v and re.match(r"^SecurityGroupId\.\d+$", k)] or ["*"]
+        resources = [f"arn:aws:ec2:{region}::image/{req.param('ImageId') or '*'}",
+                     f"{base}:instance/*", f"{base}:network-interface/*",
+                     f"{base}:subnet/{req.param('SubnetId') or '*'}"]
+        resources += [f"{base}:security-group/{g}" for g in groups]
+        needed = [(action, r, dict(request_tags) if ":instance/" in r else {})
+                  for r in resources]
+        if request_tags:
+            needed.append(("ec2:CreateTags", f"{base}:instance/*",
+                           dict(request_tags, **{"ec2:CreateAction": "RunInstances"})))
+        return needed
+    arns = tags.ec2_resource_arns(req, op, account) if service_data.resource_types(action) else None
+    if not arns:
+        return [(action, "*", dict(request_tags))]
+    return [(action, arn, dict(request_tags, **tags.resource_context(action, arn)))
+            for arn in arns]
