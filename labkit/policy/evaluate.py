@@ -127,12 +127,14 @@ class Decision:
     ``allowed``, ``reasons``, ``denied_by`` ("identity" | "resource" | "boundary" |
     "session" | None), ``request``; ``str()``/``message()`` read like AWS's AccessDenied."""
 
-    __slots__ = ("decision", "reasons", "denied_by", "request")
+    __slots__ = ("decision", "reasons", "denied_by", "request", "notes")
 
     def __init__(self, decision: str, reasons: List[Reason], denied_by: Optional[str],
-                 request: Request):
+                 request: Request, notes: Optional[List[str]] = None):
         self.decision, self.reasons, self.denied_by, self.request = (
             decision, reasons, denied_by, request)
+        # What the caller (the emulator) could not model faithfully for this request.
+        self.notes: List[str] = list(notes or [])
 
     @property
     def allowed(self) -> bool:
@@ -153,6 +155,11 @@ class Decision:
         return f"{head} because {_NO_ALLOW_TEXT[self.denied_by]} the {r.action} action"
 
     __str__ = message
+
+    def explained(self) -> str:
+        """message() plus the notes on what could not be decided faithfully, if any."""
+        text = self.message()
+        return f"{text} [{'; '.join(self.notes)}]" if self.notes else text
 
     def __repr__(self) -> str:
         return f"<Decision {self.decision} denied_by={self.denied_by} reasons={self.reasons}>"

@@ -101,8 +101,33 @@ _PLAIN_OBJECT = {"GET": ("GetObject", "GetObjectVersion"),
                  "HEAD": ("GetObject", "GetObjectVersion"),
                  "PUT": ("PutObject", "PutObject"),
                  "DELETE": ("DeleteObject", "DeleteObjectVersion")}
-#: Operations whose request headers describe the object written (SSE keys apply).
-_WRITES = {"PutObject"}
+_GRANTS = tuple((h, f"s3:{h}") for h in (
+    "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp",
+    "x-amz-grant-full-control"))
+_PUT_HEADERS = tuple((h, f"s3:{h}") for h in (
+    "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-customer-algorithm", "x-amz-acl", "x-amz-copy-source",
+    "x-amz-metadata-directive", "x-amz-storage-class", "x-amz-website-redirect-location")) + (
+    # The object lock keys drop the header's x-amz- (Service Authorization Reference, S3).
+    ("x-amz-object-lock-mode", "s3:object-lock-mode"),
+    ("x-amz-object-lock-retain-until-date", "s3:object-lock-retain-until-date"),
+    ("x-amz-object-lock-legal-hold", "s3:object-lock-legal-hold"),
+    ("if-match", "s3:if-match"), ("if-none-match", "s3:if-none-match")) + _GRANTS
+#: action -> (request header, condition key) pairs S3 sets for it.
+_HEADER_KEYS = {
+    "PutObject": _PUT_HEADERS,
+    "PutObjectAcl": (("x-amz-acl", "s3:x-amz-acl"),) + _GRANTS,
+    "PutObjectVersionAcl": (("x-amz-acl", "s3:x-amz-acl"),) + _GRANTS,
+    "PutBucketAcl": (("x-amz-acl", "s3:x-amz-acl"),) + _GRANTS,
+    "CreateBucket": (("x-amz-acl", "s3:x-amz-acl"),
+                     ("x-amz-object-ownership", "s3:x-amz-object-ownership")) + _GRANTS,
+}
+#: action -> (XML element of the request body, condition key): the body says what is set.
+_BODY_KEYS = {
+    "PutObjectRetention": (("Mode", "s3:object-lock-mode"),
+                           ("RetainUntilDate", "s3:object-lock-retain-until-date")),
+    "PutObjectLegalHold": (("Status", "s3:object-lock-legal-hold"),),
+}
 #: Listings whose query parameters are condition keys (s3:prefix, s3:delimiter, s3:max-keys).
 _LISTINGS = {"ListBucket", "ListBucketVersions"}
 #: Operations that need a second action on the same object (S3 API reference of each):
@@ -358,16 +383,27 @@ def request_context(req: AwsRequest, action: str, t: Target) -> Dict[str, object
         ctx["s3:VersionId"] = version
     if action == "PutObject" and "uploadId" in req.query:
         ctx.update(_multipart_context(t.bucket, req.query["uploadId"][0]))
-    if action in _WRITES:
-        for header in ("x-amz-server-side-encryption",
-                       "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-acl",
-                       "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-storage-class",
-                       "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
-                       "x-amz-object-lock-legal-hold"):
+    headers = _HEADER_KEYS.get(action)
+    if headers:
+        for header, key in headers:
             value = req.header(header)
             if value is not None:
-                ctx[f"s3:{header}"] = value
+                ctx[key] = value
+    if action == "CreateBucket":
+        ctx["s3:LocationConstraint"] = _location_constraint(req.body)
+    for element, key in _BODY_KEYS.get(action, ()):
+        m = re.search(rf"<{element}>([^<]*)</{element}>".encode(), req.body or b"")
+        if m:
+            ctx[key] = m.group(1).decode("utf-8", "replace")
     return {k: v for k, v in ctx.items() if v is not None}
+
+
+def _location_constraint(body: bytes) -> Optional[str]:
+    """The LocationConstraint of a CreateBucket body (none: us-east-1)."""
+    if not body:
+        return None
+    m = re.search(rb"<LocationConstraint>([^<]*)</LocationConstraint>", body)
+    return m.group(1).decode("utf-8", "replace") if m else None
 
 
 def _multipart_context(bucket: Optional[str], upload_id: str) -> Dict[str, object]:
@@ -562,6 +598,20 @@ def _tagging_header(req: AwsRequest, is_copy: bool) -> Optional[str]:
     if req.method == "PUT" and "uploadId" in req.query:
         return None  # UploadPart carries no tags
     return value
+
+
+def unmapped_reason(req: AwsRequest, t: Target) -> Optional[str]:
+    """Why REQ has no permission mapping (so it is not decided), or None when it has one."""
+    if t.control:
+        if any(m == req.method and p.match(req.path) for m, p, _a, _k in _CONTROL_COMPILED):
+            return None
+        return "no IAM action is known for this S3 Control request"
+    if t.bucket is None and t.access_point is None:
+        return None if req.method == "GET" else "no IAM action is known for this S3 request"
+    if t.access_point is not None and not t.access_point.bucket:
+        return None  # no such access point: moto answers NoSuchAccessPoint
+    action = bucket_action(req) if t.key is None else object_action(req)
+    return None if action is not None else "no IAM action is known for this S3 request"
 
 
 def delete_objects_check(req: AwsRequest, t: Target, key: str, version: Optional[str]) -> Check:
