@@ -106,3 +106,18 @@ def test_unmodelled_key_note_reaches_the_cli(em, tmp_path):
     got = subprocess.run([str(cli), "s3api", "list-objects-v2", "--bucket", bucket], env=env,
                          capture_output=True, text=True, timeout=120)
     assert got.returncode != 0 and "not modelled" in got.stderr
+
+
+def test_resource_tag_on_s3_objects_is_noted_but_not_on_iam_users():
+    """aws:ResourceTag is filled for IAM, EC2 and SageMaker resources, not (yet) for S3's."""
+    def caller_with(action, key):
+        return Caller("user", "arn:aws:iam::123456789012:user/u", "123456789012",
+                      identity_policies=[("p", policy({
+                          "Effect": "Allow", "Action": action, "Resource": "*",
+                          "Condition": {"StringEquals": {key: "v"}}}))])
+
+    s3_caller = caller_with("s3:GetObject", "aws:ResourceTag/team")
+    assert coverage.unfilled_keys(s3_caller, Check("s3:GetObject", "arn:aws:s3:::b/k", {}),
+                                  set()) == ["aws:resourcetag/team"]
+    iam_caller = caller_with("iam:GetUser", "aws:ResourceTag/team")
+    assert coverage.unfilled_keys(iam_caller, Check("iam:GetUser", "*", {}), set()) == []

@@ -32,7 +32,7 @@ _MODELLED = {
     "aws:epochtime", "aws:principalaccount", "aws:principaltype", "aws:userid", "aws:username",
     "aws:principalarn", "aws:tokenissuetime", "aws:resourceaccount", "aws:principalisawsservice",
     "aws:viaawsservice", "aws:useragent", "aws:referer", "aws:multifactorauthpresent",
-    "aws:principaltag/", "aws:requesttag/", "aws:resourcetag/", "aws:tagkeys",
+    "aws:principaltag/",
     # absent in the lab, as on AWS for requests like the lab's
     "aws:sourcevpc", "aws:sourcevpce", "aws:vpcsourceip", "aws:sourcearn", "aws:sourceaccount",
     "aws:sourceorgid", "aws:sourceorgpaths", "aws:principalorgid", "aws:principalorgpaths",
@@ -59,6 +59,19 @@ _MODELLED = {
     "sagemaker:resourcetag/",
 }
 _prefixes: Tuple[str, ...] = ()
+#: keys filled for some services only (authz.tags): key -> services whose requests have it
+_BY_SERVICE = {
+    "aws:requesttag/": {"iam", "ec2", "sagemaker", "sts"},
+    "aws:tagkeys": {"iam", "ec2", "sagemaker", "sts"},
+    "aws:resourcetag/": {"iam", "ec2", "sagemaker"},
+}
+
+
+def register_service_keys(service: str, keys: Iterable[str]) -> None:
+    """Declare keys of the _BY_SERVICE kind (aws:ResourceTag/, ...) that SERVICE fills."""
+    for key in keys:
+        _BY_SERVICE.setdefault(key.lower(), set()).add(service.lower())
+    _is_modelled.cache_clear()
 
 
 def register_modelled(keys: Iterable[str]) -> None:
@@ -70,8 +83,13 @@ def register_modelled(keys: Iterable[str]) -> None:
 
 
 @lru_cache(maxsize=4096)
-def _is_modelled(key: str) -> bool:
-    return key in _MODELLED or key.startswith(_prefixes)
+def _is_modelled(key: str, service: str) -> bool:
+    if key in _MODELLED or key.startswith(_prefixes):
+        return True
+    for family, services in _BY_SERVICE.items():
+        if key == family or (family.endswith("/") and key.startswith(family)):
+            return service in services
+    return False
 
 
 register_modelled(())
@@ -91,6 +109,7 @@ def _docs(caller, check) -> List[Tuple[str, object, str]]:
 def unfilled_keys(caller, check, ctx_lower: set) -> List[str]:
     """Keys of statements for CHECK's action that the emulator cannot fill for it."""
     action = check.action.lower()
+    service = action.split(":", 1)[0]
     missing = []
     for name, doc, kind in _docs(caller, check):
         try:
@@ -100,7 +119,7 @@ def unfilled_keys(caller, check, ctx_lower: set) -> List[str]:
         for st in policy.for_action(action):
             for cond in st.conditions:
                 key = cond.key
-                if key in ctx_lower or _is_modelled(key) or key in missing:
+                if key in ctx_lower or _is_modelled(key, service) or key in missing:
                     continue
                 if service_data.supports(action, key) is False:
                     continue  # AWS never sets it for this action either: absence is faithful
