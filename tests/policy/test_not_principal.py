@@ -65,3 +65,16 @@ def test_cross_account_principal_needs_its_own_account_named():
              "Resource": RES}
     req = Request(foreign, "s3:GetObject", RES, resource_account=ACCOUNT)
     assert evaluate(req, [doc(allow())], ("bucket policy b", doc(deny, grant))).allowed
+
+
+def test_lint_flags_a_not_principal_without_its_account():
+    from labkit.policy import lint
+
+    def findings(*named):
+        return [f.code for f in lint(doc({"Effect": "Deny", "NotPrincipal": {"AWS": list(named)},
+                                          "Action": "s3:*", "Resource": RES})) if f.level != "advice"]
+
+    assert findings(USER) == ["notprincipal-incomplete"]
+    assert findings(USER, ROOT) == []
+    assert findings(SESSION, ROOT) == ["notprincipal-incomplete"]     # the role is missing
+    assert findings(SESSION, ROLE, ROOT) == []
