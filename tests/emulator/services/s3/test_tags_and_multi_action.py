@@ -257,3 +257,24 @@ def test_root_deletes_a_lockout_policy_with_the_cli(em, names, tmp_path):
     got = cli(em, tmp_path, key, secret, "s3api", "delete-bucket-policy", "--bucket", bucket)
     assert got.returncode == 0, got.stderr
     assert cli(em, tmp_path, key, secret, "s3", "ls", f"s3://{bucket}").returncode == 0
+
+
+def test_copy_object_reads_the_source_with_its_tags(em, names):
+    """CopyObject needs s3:GetObject on the source: s3:ExistingObjectTag is the source's tags."""
+    bucket, suffix = names
+    root = em.client("s3")
+    root.put_object(Bucket=bucket, Key="src-open", Body=b"1", Tagging="classification=public")
+    root.put_object(Bucket=bucket, Key="src-closed", Body=b"2", Tagging="classification=secret")
+    s3 = em.client("s3", *user(em, "tag-copier" + suffix, {
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"StringEquals": {"s3:ExistingObjectTag/classification": "public"}}}, {
+        "Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    s3.copy_object(Bucket=bucket, Key="dst-1", CopySource={"Bucket": bucket, "Key": "src-open"})
+    code, message = error(lambda: s3.copy_object(
+        Bucket=bucket, Key="dst-2", CopySource={"Bucket": bucket, "Key": "src-closed"}))
+    assert code == "AccessDenied" and "src-closed" in message
+    # Replacing the tags on copy needs s3:PutObjectTagging as well.
+    code, message = error(lambda: s3.copy_object(
+        Bucket=bucket, Key="dst-3", CopySource={"Bucket": bucket, "Key": "src-open"},
+        TaggingDirective="REPLACE", Tagging="classification=public"))
+    assert code == "AccessDenied" and "s3:PutObjectTagging" in message
