@@ -18,7 +18,9 @@ cross-account pages):
    resource policy must both allow (a resource policy naming the caller's
    account suffices on the resource side).
 4. The root user needs no identity policy; boundaries do not apply to it;
-   explicit denies in resource policies still do.
+   explicit denies in resource policies still do, except that the bucket owner's
+   root may always get, put and delete its bucket policy (S3 DeleteBucketPolicy
+   API reference: lockout recovery; needs ``resource_account``).
 5. Anonymous callers (:data:`ANONYMOUS`) and service principals have no
    identity policies: only a resource-policy Allow naming them (or ``"*"``) allows.
 6. Several resource policies (``evaluate_all``, or a list for
@@ -55,6 +57,9 @@ _POLICY_TYPE_TEXT = {
     "boundary": "a permissions boundary",
     "session": "a session policy",
 }
+#: S3 actions the bucket owner's root keeps whatever the bucket policy says.
+_BUCKET_POLICY_ACTIONS = frozenset({"s3:getbucketpolicy", "s3:putbucketpolicy",
+                                    "s3:deletebucketpolicy"})
 _NO_ALLOW_TEXT = {
     "identity": "no identity-based policy allows",
     "resource": "no resource-based policy allows",
@@ -122,12 +127,14 @@ class Decision:
     ``allowed``, ``reasons``, ``denied_by`` ("identity" | "resource" | "boundary" |
     "session" | None), ``request``; ``str()``/``message()`` read like AWS's AccessDenied."""
 
-    __slots__ = ("decision", "reasons", "denied_by", "request")
+    __slots__ = ("decision", "reasons", "denied_by", "request", "notes")
 
     def __init__(self, decision: str, reasons: List[Reason], denied_by: Optional[str],
-                 request: Request):
+                 request: Request, notes: Optional[List[str]] = None):
         self.decision, self.reasons, self.denied_by, self.request = (
             decision, reasons, denied_by, request)
+        # What the caller (the emulator) could not model faithfully for this request.
+        self.notes: List[str] = list(notes or [])
 
     @property
     def allowed(self) -> bool:
@@ -148,6 +155,11 @@ class Decision:
         return f"{head} because {_NO_ALLOW_TEXT[self.denied_by]} the {r.action} action"
 
     __str__ = message
+
+    def explained(self) -> str:
+        """message() plus the notes on what could not be decided faithfully, if any."""
+        text = self.message()
+        return f"{text} [{'; '.join(self.notes)}]" if self.notes else text
 
     def __repr__(self) -> str:
         return f"<Decision {self.decision} denied_by={self.denied_by} reasons={self.reasons}>"
@@ -396,6 +408,9 @@ class _Evaluation:
     # -- the rules ---------------------------------------------------------------------
 
     def decide(self) -> Decision:
+        if self.root_keeps_bucket_policy():
+            return self._allowed([Reason("root user", f"bucket owner {self.info.account} "
+                                         "(policy lockout exemption)", "Allow", "identity")])
         denied = self.explicit_deny()
         if denied is not None:
             return denied
@@ -414,6 +429,14 @@ class _Evaluation:
             if why != "identity":
                 reasons += why
         return self._allowed(reasons)
+
+    def root_keeps_bucket_policy(self) -> bool:
+        """S3: the bucket owner's root may always get, put and delete the bucket policy, even
+        when that policy denies it (so an owner cannot lock itself out)."""
+        return (self.is_root and self.action in _BUCKET_POLICY_ACTIONS and self.same_account
+                and self.req.resource_account is not None
+                and self.req.resource.startswith("arn:aws:s3:::")
+                and "/" not in self.req.resource)
 
     def _allowed(self, reasons: List[Reason]) -> Decision:
         return Decision(ALLOWED, _unique(reasons), None, self.req)

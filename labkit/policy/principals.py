@@ -105,16 +105,32 @@ def statement_names(spec: PrincipalSpec, negated: bool, info: PrincipalInfo) -> 
     """Match level of a Principal/NotPrincipal element; NotPrincipal inverts it.
 
     NotPrincipal matches every caller it does not name; such a match counts as
-    PUBLIC (it is not a grant to a named principal). Naming the caller's role
-    (for a role session) or its account also exempts it: a simplification of
-    AWS's NotPrincipal rules, listed in README.md.
+    PUBLIC (it is not a grant to a named principal). AWS ("AWS JSON policy
+    elements: NotPrincipal") checks the caller's chain of entities one by one:
+    the account, then the role (for a role session), then the user or session.
+    A caller is spared only when NotPrincipal names every link of its chain, so
+    naming the account root spares the root user alone, and a role session is
+    spared only with its assumed-role ARN, its role ARN and its account.
     """
-    level = match_level(spec, info)
     if not negated:
-        return level
-    if level in (DIRECT, ROLE, ACCOUNT) or (level == PUBLIC and spec.public):
+        return match_level(spec, info)
+    if spec.public:
         return NO_MATCH
-    return PUBLIC
+    if info.kind in ("service", "anonymous", "federated-user"):
+        return NO_MATCH if match_level(spec, info) == DIRECT else PUBLIC
+    named = all(link in spec.aws or (link == info.role_arn and any(
+        _role_matches(a, info) for a in spec.aws)) for link in chain(info))
+    return NO_MATCH if named else PUBLIC
+
+
+def chain(info: PrincipalInfo) -> tuple:
+    """The ARNs AWS checks a NotPrincipal against: account root, role (sessions), caller."""
+    root = f"arn:{info.partition}:iam::{info.account}:root"
+    if info.kind == "root":
+        return (root,)
+    if info.kind == "assumed-role":
+        return (root, info.role_arn, info.arn)
+    return (root, info.arn)
 
 
 def account_of(principal: str) -> Optional[str]:

@@ -131,7 +131,14 @@ def test_query_json_and_rest_operations():
     form = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
     ec2 = parse_request(environ(method="POST", host="ec2.us-east-1.amazonaws.com", service="ec2",
                                 headers=form, body=b"Action=RunInstances&Version=2016-11-15"))
-    assert generic.checks(ec2, "123456789012", "arn") == [("ec2:RunInstances", "*", {})]
+    # Service Authorization Reference, EC2: RunInstances is decided on the image, instance,
+    # network interface, subnet and security group.
+    assert [(a, r) for a, r, _ in generic.checks(ec2, "123456789012", "arn")] == [
+        ("ec2:RunInstances", "arn:aws:ec2:us-east-1::image/*"),
+        ("ec2:RunInstances", "arn:aws:ec2:us-east-1:123456789012:instance/*"),
+        ("ec2:RunInstances", "arn:aws:ec2:us-east-1:123456789012:network-interface/*"),
+        ("ec2:RunInstances", "arn:aws:ec2:us-east-1:123456789012:subnet/*"),
+        ("ec2:RunInstances", "arn:aws:ec2:us-east-1:123456789012:security-group/*")]
     cw = parse_request(environ(method="POST", host="monitoring.us-east-1.amazonaws.com",
                                service="monitoring", headers=form, body=b"Action=PutMetricData"))
     assert generic.checks(cw, "123456789012", "arn")[0][0] == "cloudwatch:PutMetricData"

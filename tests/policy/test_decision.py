@@ -145,7 +145,9 @@ def test_service_principal():
 
 
 def test_not_principal_deny_spares_the_named():
-    st = {"Effect": "Deny", "NotPrincipal": {"AWS": USER}, "Action": "s3:*", "Resource": RES}
+    # AWS JSON policy elements: NotPrincipal: name the spared user AND its account.
+    st = {"Effect": "Deny", "NotPrincipal": {"AWS": [USER, ROOT]}, "Action": "s3:*",
+          "Resource": RES}
     assert run(identity=[doc(allow())], resource=bucket(st)).allowed
     other = f"arn:aws:iam::{ACCOUNT}:user/bob"
     assert run(other, identity=[doc(allow())], resource=bucket(st)).decision == "explicit_deny"

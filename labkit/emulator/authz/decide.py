@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timezone
 from typing import Dict, Optional
 
+from labkit.emulator.authz import coverage
 from labkit.emulator.authz.identity import Caller
 from labkit.emulator.services.s3.actions import Check
 from labkit.emulator.request import AwsRequest
@@ -25,7 +26,12 @@ def global_context(req: AwsRequest, caller: Caller) -> Dict[str, object]:
         "aws:RequestedRegion": req.region,
         "aws:CurrentTime": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "aws:EpochTime": str(int(now)),
+        "aws:ViaAWSService": "false",  # clients call the emulator directly
     }
+    for header, key in (("user-agent", "aws:UserAgent"), ("referer", "aws:Referer")):
+        value = req.header(header)
+        if value is not None:
+            ctx[key] = value
     if caller.is_anonymous:
         return ctx
     ctx["aws:PrincipalAccount"] = caller.account_id
@@ -41,8 +47,13 @@ def global_context(req: AwsRequest, caller: Caller) -> Dict[str, object]:
     elif caller.kind == "assumed-role":
         ctx["aws:PrincipalArn"] = caller.arn.replace(":sts::", ":iam::").replace(
             ":assumed-role/", ":role/").rsplit("/", 1)[0]
+    for key, value in caller.tags.items():
+        ctx[f"aws:PrincipalTag/{key}"] = value
     if req.session_token:
         ctx["aws:TokenIssueTime"] = ctx["aws:CurrentTime"]
+        # Temporary credentials carry the key; the lab has no MFA devices (IAM condition keys:
+        # absent for long-term keys, false for sessions obtained without MFA).
+        ctx["aws:MultiFactorAuthPresent"] = "false"
     return ctx
 
 
@@ -59,7 +70,8 @@ def decide(caller: Caller, check: Check, base: Dict[str, object]) -> Decision:
     else:
         decision = evaluate(request, identity, check.gates, **kwargs)
     if decision.allowed and _public_grant_blocked(caller, check):
-        return Decision(IMPLICIT_DENY, [], "resource", request)
+        decision = Decision(IMPLICIT_DENY, [], "resource", request)
+    coverage.note_unfilled(decision, caller, check, ctx)
     return decision
 
 
@@ -77,7 +89,9 @@ def _public_grant_blocked(caller: Caller, check: Check) -> bool:
 
 def denial_message(caller: Caller, decision: Optional[Decision]) -> str:
     """The text AWS puts in the AccessDenied message for CALLER."""
-    if caller.is_anonymous or decision is None:
+    if decision is None:
         return "Access Denied"
+    if caller.is_anonymous:
+        return "Access Denied" + (f" [{'; '.join(decision.notes)}]" if decision.notes else "")
     # Actions without resource-level permissions: AWS names no resource.
-    return str(decision).replace(' on resource: "*"', "")
+    return decision.explained().replace(' on resource: "*"', "")

@@ -13,7 +13,9 @@ import re
 from functools import lru_cache
 from typing import List, Optional, Tuple
 
+from labkit.emulator.authz import tags
 from labkit.emulator.services.iam.actions import iam_resource
+from labkit.policy import service_data
 from labkit.emulator.services.sagemaker import actions as sagemaker
 from labkit.emulator.request import AwsRequest
 
@@ -149,6 +151,16 @@ def passed_roles(req: AwsRequest, op: str) -> List[Tuple[str, str]]:
     return found
 
 
+def unmapped_reason(req: AwsRequest) -> Optional[str]:
+    """Why REQ has no permission mapping (it then goes to moto undecided), or None."""
+    op = req.operation
+    if op is None and req.service in _REST_SERVICES:
+        op, _ = rest_operation(_REST_SERVICES[req.service], req.method, req.path)
+    if op is None:
+        return f"the {req.service} operation of this request is not recognised"
+    return None
+
+
 def checks(req: AwsRequest, account: str, caller_arn: str) -> List[Tuple[str, str, dict]]:
     """[(action, resource, extra context)] the request needs; [] when nothing is checked."""
     path_params: dict = {}
@@ -158,7 +170,75 @@ def checks(req: AwsRequest, account: str, caller_arn: str) -> List[Tuple[str, st
     if op is None or (req.service, op) in UNCHECKED:
         return []
     action = f"{action_prefix(req.service)}:{_ACTION_NAMES.get((req.service, op), op)}"
-    needed = [(action, resource(req, op, account, caller_arn, path_params), {})]
+    request_tags = dict(tags.request_context(req, op, action), **_service_keys(req, action))
+    if req.service == "ec2":
+        needed = _ec2_checks(req, op, action, account, request_tags)
+    else:
+        res = _tag_target(req, op, account) or resource(req, op, account, caller_arn,
+                                                         path_params)
+        needed = [(action, res, dict(request_tags, **tags.resource_context(action, res)))]
     for role_arn, service in passed_roles(req, op):
         needed.append(("iam:PassRole", role_arn, {"iam:PassedToService": service}))
     return needed
+
+
+#: service condition keys taken from one request parameter: key -> parameter
+_PARAM_KEYS = {"iam:PermissionsBoundary": "PermissionsBoundary", "iam:PolicyARN": "PolicyArn",
+               "iam:AWSServiceName": "AWSServiceName"}
+
+
+def _service_keys(req: AwsRequest, action: str) -> dict:
+    """Service condition keys read straight off the request, where the action supports them."""
+    ctx = {}
+    if req.service == "iam":
+        for key, param in _PARAM_KEYS.items():
+            value = req.param(param)
+            if value is not None and service_data.supports(action, key):
+                ctx[key] = value
+    elif req.service == "ec2" and service_data.supports(action, "ec2:Region"):
+        ctx["ec2:Region"] = req.region
+    return ctx
+
+
+def _tag_target(req: AwsRequest, op: str, account: str) -> Optional[str]:
+    """SageMaker AddTags/DeleteTags/ListTags act on the ResourceArn they name."""
+    if req.service == "sagemaker" and op in ("AddTags", "DeleteTags", "ListTags"):
+        return _json_name(req, "ResourceArn")
+    return None
+
+
+def _ec2_checks(req: AwsRequest, op: str, action: str, account: str,
+                request_tags: dict) -> List[Tuple[str, str, dict]]:
+    """EC2: one check per resource the action is decided on (Service Authorization Reference).
+
+    RunInstances is decided on the image, the new instance, its network interface, security
+    groups and subnet; tags given at launch also need ec2:CreateTags with ec2:CreateAction
+    (EC2 "Grant permission to tag resources during creation"). Actions on named instances
+    (StopInstances, ...) and CreateTags/DeleteTags are decided on each resource, with its tags.
+    """
+    region = req.region
+    if op == "RunInstances":
+        base = f"arn:aws:ec2:{region}:{account}"
+        groups = [v[0] for k, v in sorted(req.params.items())
+                  if v and re.match(r"^SecurityGroupId\.\d+$", k)] or ["*"]
+        resources = [f"arn:aws:ec2:{region}::image/{req.param('ImageId') or '*'}",
+                     f"{base}:instance/*", f"{base}:network-interface/*",
+                     f"{base}:subnet/{req.param('SubnetId') or '*'}"]
+        resources += [f"{base}:security-group/{g}" for g in groups]
+        region_key = {"ec2:Region": region}
+        # RunInstances API reference: InstanceType defaults to m1.small.
+        instance_ctx = dict(request_tags, **{"ec2:InstanceType": req.param("InstanceType")
+                                             or "m1.small"})
+        needed = [(action, r, instance_ctx if ":instance/" in r else region_key)
+                  for r in resources]
+        launch_tags = tags.request_context(req, op, "ec2:CreateTags")
+        if launch_tags:
+            needed.append(("ec2:CreateTags", f"{base}:instance/*",
+                           dict(launch_tags, **{"ec2:CreateAction": "RunInstances",
+                                                "ec2:Region": region})))
+        return needed
+    arns = tags.ec2_resource_arns(req, op, account) if service_data.resource_types(action) else None
+    if not arns:
+        return [(action, "*", dict(request_tags))]
+    return [(action, arn, dict(request_tags, **tags.resource_context(action, arn)))
+            for arn in arns]

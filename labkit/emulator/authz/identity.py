@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from labkit import config
 from labkit.policy import ANONYMOUS
@@ -41,6 +41,7 @@ class Caller:
     identity_policies: List[NamedDoc] = field(default_factory=list)
     boundary: Optional[NamedDoc] = None
     session_policy: Optional[NamedDoc] = None
+    tags: Dict[str, str] = field(default_factory=dict)  # aws:PrincipalTag/<key>
 
     @property
     def is_root(self) -> bool:
@@ -150,7 +151,7 @@ def _build_user(backend, user) -> Caller:
             policies += [(f"{group.name}/{n}", d) for n, d in group.policies.items()]
             policies += [(p.name, managed_document(p)) for p in group.managed_policies.values()]
     return Caller("user", arn, user.account_id, user_id=user.id, name=user.name,
-                  identity_policies=policies,
+                  identity_policies=policies, tags=tag_dict(getattr(user, "tags", None)),
                   boundary=boundary_policy(backend, getattr(user, "permissions_boundary_arn", None)))
 
 
@@ -202,16 +203,34 @@ def _build_session(backend, session) -> Caller:
     policies: List[NamedDoc] = []
     boundary = None
     role_id = "AROA" + role_name.upper()[:17]
+    tags: Dict[str, str] = {}
     if role is not None:
         role_id = role.id
+        tags = tag_dict(getattr(role, "tags", None))
         policies += [(n, d) for n, d in role.policies.items()]
         policies += [(p.name, managed_document(p)) for p in role.managed_policies.values()]
         boundary = boundary_policy(backend, role.permissions_boundary_arn)
     arn = f"arn:aws:sts::{session.account_id}:assumed-role/{role_name}/{session.session_name}"
     session_policy = ("session policy", session.policy) if session.policy else None
+    # Session tags (AssumeRole Tags) win over the role's tags with the same key (IAM "Passing
+    # session tags in AWS STS"); labkit's STS layer keeps them on moto's session.
+    tags.update(getattr(session, "labkit_session_tags", None) or {})
     return Caller("assumed-role", arn, session.account_id,
                   user_id=f"{role_id}:{session.session_name}", name=session.session_name,
-                  identity_policies=policies, boundary=boundary, session_policy=session_policy)
+                  identity_policies=policies, boundary=boundary, session_policy=session_policy,
+                  tags=tags)
+
+
+def tag_dict(tags) -> Dict[str, str]:
+    """moto's tags of a user or role ({key: {"Key", "Value"}} or [{"Key", "Value"}]) as {k: v}."""
+    if not tags:
+        return {}
+    items = tags.values() if isinstance(tags, dict) else tags
+    out = {}
+    for item in items:
+        if isinstance(item, dict) and "Key" in item:
+            out[item["Key"]] = item.get("Value", "")
+    return out
 
 
 def describe(caller: Caller) -> Any:

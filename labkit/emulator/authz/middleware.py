@@ -18,7 +18,7 @@ from typing import Callable, List, Optional, Tuple
 from xml.sax.saxutils import escape
 
 from labkit import config
-from labkit.emulator.authz import errors, generic, identity, signature
+from labkit.emulator.authz import coverage, errors, generic, identity, signature
 from labkit.emulator.services.s3 import actions as s3
 from labkit.emulator.services.iam import simulate
 from labkit.emulator.services.kms import gateway as kms_gateway, s3 as kms_s3
@@ -31,6 +31,8 @@ from labkit.policy import PolicyError, parse_policy
 _S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 #: The WSGI environ key (an HTTP header to moto's handlers) carrying the caller's ARN.
 CALLER_ARN_ENVIRON = "HTTP_X_LABKIT_CALLER_ARN"
+#: Response header naming what the emulator could not decide (see authz.coverage).
+NOTE_HEADER = "x-labkit-authorization"
 #: IAM/STS operations that change nothing (no need to refresh cached policies).
 _READ_PREFIXES = ("Get", "List", "Simulate", "Generate")
 
@@ -85,6 +87,9 @@ class AuthorizationMiddleware:
             if not decision.allowed:
                 return _send(start_response,
                              errors.access_denied(req, denial_message(caller, decision)))
+        why = None if caller.is_root else generic.unmapped_reason(req)
+        if why is not None:
+            return _undecided(self.app, environ, start_response, req, caller, why)
         if req.service == "iam" and req.operation in simulate.OPERATIONS:
             return _send(start_response, simulate.handle(req))
         if req.service in ("iam", "sts") and not (req.operation or "").startswith(_READ_PREFIXES):
@@ -120,6 +125,9 @@ class AuthorizationMiddleware:
             if not decision.allowed:
                 return _send(start_response,
                              errors.access_denied(req, denial_message(caller, decision)))
+        why = None if needed or caller.is_root else s3.unmapped_reason(req, t)
+        if why is not None:
+            return _undecided(self.app, environ, start_response, req, caller, why)
         kms_refusal = None if t.control else kms_s3.refusal(req, caller, t, base)  # SSE-KMS
         if kms_refusal is not None:
             return _send(start_response, kms_refusal)
@@ -184,6 +192,18 @@ def _send(start_response, response: errors.Response):
     status, headers, body = response
     start_response(errors.status_line(status), headers + [("Content-Length", str(len(body)))])
     return [body]
+
+
+def _undecided(app, environ, start_response, req: AwsRequest, caller: Caller, why: str):
+    """Pass a request the emulator cannot decide to moto, saying so in the log and in an
+    x-labkit-authorization response header (never a silent allow)."""
+    note = coverage.unmapped(req.service, req.method, req.path, req.operation, caller.arn, why)
+
+    def noted(status, headers, exc_info=None):
+        safe = note.encode("latin-1", "replace").decode("latin-1")
+        return start_response(status, list(headers) + [(NOTE_HEADER, safe)], exc_info)
+
+    return app(environ, noted)
 
 
 def _call(app, environ) -> Tuple[str, list, bytes]:

@@ -101,8 +101,39 @@ _PLAIN_OBJECT = {"GET": ("GetObject", "GetObjectVersion"),
                  "HEAD": ("GetObject", "GetObjectVersion"),
                  "PUT": ("PutObject", "PutObject"),
                  "DELETE": ("DeleteObject", "DeleteObjectVersion")}
-#: Operations whose request headers describe the object written (SSE keys apply).
-_WRITES = {"PutObject"}
+_GRANTS = tuple((h, f"s3:{h}") for h in (
+    "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp",
+    "x-amz-grant-full-control"))
+_PUT_HEADERS = tuple((h, f"s3:{h}") for h in (
+    "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-customer-algorithm", "x-amz-acl", "x-amz-copy-source",
+    "x-amz-metadata-directive", "x-amz-storage-class", "x-amz-website-redirect-location")) + (
+    # The object lock keys drop the header's x-amz- (Service Authorization Reference, S3).
+    ("x-amz-object-lock-mode", "s3:object-lock-mode"),
+    ("x-amz-object-lock-retain-until-date", "s3:object-lock-retain-until-date"),
+    ("x-amz-object-lock-legal-hold", "s3:object-lock-legal-hold"),
+    ("if-match", "s3:if-match"), ("if-none-match", "s3:if-none-match")) + _GRANTS
+#: action -> (request header, condition key) pairs S3 sets for it.
+_HEADER_KEYS = {
+    "PutObject": _PUT_HEADERS,
+    "PutObjectAcl": (("x-amz-acl", "s3:x-amz-acl"),) + _GRANTS,
+    "PutObjectVersionAcl": (("x-amz-acl", "s3:x-amz-acl"),) + _GRANTS,
+    "PutBucketAcl": (("x-amz-acl", "s3:x-amz-acl"),) + _GRANTS,
+    "CreateBucket": (("x-amz-acl", "s3:x-amz-acl"),
+                     ("x-amz-object-ownership", "s3:x-amz-object-ownership")) + _GRANTS,
+}
+#: action -> (XML element of the request body, condition key): the body says what is set.
+_BODY_KEYS = {
+    "PutObjectRetention": (("Mode", "s3:object-lock-mode"),
+                           ("RetainUntilDate", "s3:object-lock-retain-until-date")),
+    "PutObjectLegalHold": (("Status", "s3:object-lock-legal-hold"),),
+}
+#: Listings whose query parameters are condition keys (s3:prefix, s3:delimiter, s3:max-keys).
+_LISTINGS = {"ListBucket", "ListBucketVersions"}
+#: Operations that need a second action on the same object (S3 API reference of each):
+#: GetObjectAttributes needs s3:GetObject too (s3:GetObjectVersion for a version).
+_ALSO_NEEDS = {"GetObjectAttributes": "GetObject",
+               "GetObjectVersionAttributes": "GetObjectVersion"}
 
 
 @dataclass
@@ -342,7 +373,7 @@ def request_context(req: AwsRequest, action: str, t: Target) -> Dict[str, object
         "s3:TlsVersion": "1.2" if req.secure else None,
         "s3:x-amz-content-sha256": req.header("x-amz-content-sha256"),
     }
-    if action == "ListBucket":
+    if action in _LISTINGS:
         for name in ("prefix", "delimiter", "max-keys"):
             values = req.query.get(name)
             if values is not None:
@@ -352,16 +383,27 @@ def request_context(req: AwsRequest, action: str, t: Target) -> Dict[str, object
         ctx["s3:VersionId"] = version
     if action == "PutObject" and "uploadId" in req.query:
         ctx.update(_multipart_context(t.bucket, req.query["uploadId"][0]))
-    if action in _WRITES:
-        for header in ("x-amz-server-side-encryption",
-                       "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-acl",
-                       "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-storage-class",
-                       "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
-                       "x-amz-object-lock-legal-hold"):
+    headers = _HEADER_KEYS.get(action)
+    if headers:
+        for header, key in headers:
             value = req.header(header)
             if value is not None:
-                ctx[f"s3:{header}"] = value
+                ctx[key] = value
+    if action == "CreateBucket":
+        ctx["s3:LocationConstraint"] = _location_constraint(req.body)
+    for element, key in _BODY_KEYS.get(action, ()):
+        m = re.search(rf"<{element}>([^<]*)</{element}>".encode(), req.body or b"")
+        if m:
+            ctx[key] = m.group(1).decode("utf-8", "replace")
     return {k: v for k, v in ctx.items() if v is not None}
+
+
+def _location_constraint(body: bytes) -> Optional[str]:
+    """The LocationConstraint of a CreateBucket body (none: us-east-1)."""
+    if not body:
+        return None
+    m = re.search(rb"<LocationConstraint>([^<]*)</LocationConstraint>", body)
+    return m.group(1).decode("utf-8", "replace") if m else None
 
 
 def _multipart_context(bucket: Optional[str], upload_id: str) -> Dict[str, object]:
@@ -386,6 +428,95 @@ def _multipart_context(bucket: Optional[str], upload_id: str) -> Dict[str, objec
 def _access_point_context(ap: AccessPoint) -> Dict[str, object]:
     return {"s3:DataAccessPointArn": ap.arn, "s3:DataAccessPointAccount": ap.account_id,
             "s3:AccessPointNetworkOrigin": ap.network_origin}
+
+
+# ----------------------------------------------------------------------------- object tags
+
+def _supporting(prefix: str) -> frozenset:
+    from labkit.policy.service_data import actions_supporting
+
+    return actions_supporting("s3", prefix)
+
+
+class ObjectTags:
+    """s3:ExistingObjectTag/<key>, s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys for
+    one request, for the actions the S3 reference lists them for (read from moto once)."""
+
+    def __init__(self, req: AwsRequest, bucket: Optional[str], key: Optional[str],
+                 version: Optional[str]):
+        self.req, self.bucket, self.key, self.version = req, bucket, key, version
+        self._existing: Optional[Dict[str, str]] = None
+        self._requested: Optional[Dict[str, str]] = None
+
+    def context(self, action: str) -> Dict[str, object]:
+        ctx: Dict[str, object] = {}
+        name = action.lower()
+        if name in _supporting("s3:ExistingObjectTag/"):
+            for k, v in self.existing().items():
+                ctx[f"s3:ExistingObjectTag/{k}"] = v
+        if name in _supporting("s3:RequestObjectTag/"):
+            requested = self.requested()
+            for k, v in requested.items():
+                ctx[f"s3:RequestObjectTag/{k}"] = v
+            if requested:
+                ctx["s3:RequestObjectTagKeys"] = sorted(requested)
+        return ctx
+
+    def existing(self) -> Dict[str, str]:
+        """The tags moto holds for the object (or version) addressed; {} if there is none."""
+        if self._existing is None:
+            self._existing = existing_object_tags(self.bucket, self.key, self.version)
+        return self._existing
+
+    def requested(self) -> Dict[str, str]:
+        """Tags the request sets: x-amz-tagging, or the Tagging body of PutObjectTagging."""
+        if self._requested is None:
+            self._requested = requested_object_tags(self.req)
+        return self._requested
+
+
+def existing_object_tags(bucket: Optional[str], key: Optional[str],
+                         version: Optional[str]) -> Dict[str, str]:
+    owner = bucket_owner(bucket) if bucket else None
+    if owner is None or key is None:
+        return {}
+    backend = _s3_backend(owner)
+    try:
+        found = backend.get_object(bucket, key, version_id=version)
+    except Exception:  # moto raises for a missing bucket or a bad version id
+        return {}
+    arn = getattr(found, "arn", None)
+    if found is None or arn is None:
+        return {}
+    return dict(backend.tagger.get_tag_dict_for_resource(arn))
+
+
+def requested_object_tags(req: AwsRequest) -> Dict[str, str]:
+    if req.method == "PUT" and "tagging" in req.query:
+        return _tagging_body(req.body)
+    header = req.header("x-amz-tagging")
+    if not header:
+        return {}
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(header, keep_blank_values=True))
+
+
+def _tagging_body(body: bytes) -> Dict[str, str]:
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return {}  # moto answers MalformedXML
+    tags = {}
+    for tag in root.iter():
+        if tag.tag.rsplit("}", 1)[-1] != "Tag":
+            continue
+        parts = {c.tag.rsplit("}", 1)[-1]: c.text or "" for c in tag}
+        if "Key" in parts:
+            tags[parts["Key"]] = parts.get("Value", "")
+    return tags
 
 
 # ----------------------------------------------------------------------------- checks
@@ -432,10 +563,55 @@ def checks(req: AwsRequest, t: Target) -> List[Check]:
         src_bucket, src_key, src_ap = source
         version = re.search(r"[?&]versionId=([^&]+)", req.header("x-amz-copy-source", ""))
         src_action = "GetObjectVersion" if version else "GetObject"
-        src_ctx = {"s3:VersionId": unquote(version.group(1))} if version else {}
+        src_version = unquote(version.group(1)) if version else None
+        src_ctx = {"s3:VersionId": src_version} if version else {}
+        src_ctx.update(ObjectTags(req, src_bucket, src_key, src_version).context(src_action))
         out.append(_check(src_action, src_bucket, src_key, src_ctx, src_ap))
-    out.append(_check(action, t.bucket, t.key, request_context(req, action, t), t.access_point))
+    version = req.query.get("versionId", [""])[0] or None
+    tags = ObjectTags(req, t.bucket, t.key, version)
+    for needed in _object_actions(req, action, source is not None):
+        ctx = request_context(req, needed, t)
+        ctx.update(tags.context(needed))
+        out.append(_check(needed, t.bucket, t.key, ctx, t.access_point))
     return out
+
+
+def _object_actions(req: AwsRequest, action: str, is_copy: bool) -> List[str]:
+    """ACTION and the further actions the same request needs on the target object."""
+    out = [action]
+    if action in _ALSO_NEEDS:
+        out.insert(0, _ALSO_NEEDS[action])
+    if action == "PutObject" and _tagging_header(req, is_copy) is not None:
+        # S3 PutObject/CopyObject/CreateMultipartUpload: tags in x-amz-tagging need
+        # s3:PutObjectTagging as well.
+        out.append("PutObjectTagging")
+    return out
+
+
+def _tagging_header(req: AwsRequest, is_copy: bool) -> Optional[str]:
+    """x-amz-tagging when it sets the new object's tags (CopyObject: only with REPLACE)."""
+    value = req.header("x-amz-tagging")
+    if value is None:
+        return None
+    if is_copy and (req.header("x-amz-tagging-directive") or "COPY").upper() != "REPLACE":
+        return None
+    if req.method == "PUT" and "uploadId" in req.query:
+        return None  # UploadPart carries no tags
+    return value
+
+
+def unmapped_reason(req: AwsRequest, t: Target) -> Optional[str]:
+    """Why REQ has no permission mapping (so it is not decided), or None when it has one."""
+    if t.control:
+        if any(m == req.method and p.match(req.path) for m, p, _a, _k in _CONTROL_COMPILED):
+            return None
+        return "no IAM action is known for this S3 Control request"
+    if t.bucket is None and t.access_point is None:
+        return None if req.method == "GET" else "no IAM action is known for this S3 request"
+    if t.access_point is not None and not t.access_point.bucket:
+        return None  # no such access point: moto answers NoSuchAccessPoint
+    action = bucket_action(req) if t.key is None else object_action(req)
+    return None if action is not None else "no IAM action is known for this S3 request"
 
 
 def delete_objects_check(req: AwsRequest, t: Target, key: str, version: Optional[str]) -> Check:

@@ -59,15 +59,35 @@ def decide_assume_role(req: AwsRequest, caller: Caller, base: dict) -> Optional[
                         permissions_boundary=caller.boundary, session_policy=caller.session_policy)
     if decision.allowed and not _trust_names(trust, request):
         return Decision(IMPLICIT_DENY, [], "resource", request)
+    tags = session_tags(req)
+    if decision.allowed and tags:
+        # IAM "Passing session tags in AWS STS": passing tags needs sts:TagSession, allowed
+        # by the trust policy (and the caller's policies), with aws:RequestTag / aws:TagKeys.
+        ctx = dict(ctx, **{f"aws:RequestTag/{k}": v for k, v in tags.items()})
+        ctx["aws:TagKeys"] = sorted(tags)
+        tag_request = Request(caller.arn, "sts:TagSession", role_arn, ctx,
+                              resource_account=account)
+        decision = evaluate(tag_request, caller.identity_policies, (trust.name, trust),
+                            permissions_boundary=caller.boundary,
+                            session_policy=caller.session_policy)
+        if decision.allowed and not _trust_names(trust, tag_request, "sts:tagsession"):
+            return Decision(IMPLICIT_DENY, [], "resource", tag_request)
     return decision
 
 
-def _trust_names(trust, request: Request) -> bool:
+def session_tags(req: AwsRequest) -> dict:
+    """The Tags of an AssumeRole request as {key: value}."""
+    from labkit.emulator.services.sts.behaviour import session_tags as parse
+
+    return parse(req.params)
+
+
+def _trust_names(trust, request: Request, action: str = "sts:assumerole") -> bool:
     """True if an Allow statement of the trust policy names the caller and its conditions hold."""
     info = parse_principal(request.principal)
     ctx = build_context(request, info, request.resource_account)
     for st in trust.statements:
-        if st.effect != "Allow" or not st.action_matches("sts:assumerole"):
+        if st.effect != "Allow" or not st.action_matches(action):
             continue
         if st.principal is None or statement_names(st.principal, st.not_principal, info) == NO_MATCH:
             continue
