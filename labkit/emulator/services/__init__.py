@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 
 #: Services whose ``behaviour.install()`` runs, in this order.
-MODULES: tuple[str, ...] = ("iam", "s3", "autoscaling", "sagemaker")
+MODULES: tuple[str, ...] = ("iam", "s3", "autoscaling", "sagemaker", "cloudtrail")
 
 _installed = False
 
