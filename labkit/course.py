@@ -44,6 +44,7 @@ LESSONS: tuple[Lesson, ...] = (
            "labkit.topics.analyst:build"),
     Lesson("08", "Beyond: containers and serverless (optional)",
            "08_beyond_containers_and_serverless.ipynb", needs=()),
+    Lesson("10", "Audit", "10_audit.ipynb", "labkit.topics.audit:build", needs=("04",)),
     Lesson("99", "Teardown", "99_teardown.ipynb"),
 )
 

@@ -107,6 +107,12 @@ def _record(noted, status_line: str, headers_list, chunks, decisions, environ) -
         checked = [check.resource for check, _ in decisions]
         event = records.build(req, caller, t, status, headers, body, checked,
                               reason_of(decisions), environ.get("labkit.tls"))
+        code = event.record.get("errorCode")
+        if code and all(d.allowed for _, d in decisions):
+            # The policies allowed it, the service refused it after (Block Public Access,
+            # a malformed policy, a missing key): that refusal is the reason.
+            allowed = f" (the policies allowed it: {event.reason})" if event.reason else ""
+            event.reason = f"{code}: {event.record.get('errorMessage', '')}{allowed}"
         STORE.add(event)
     except Exception:  # a record that cannot be built must not break the request
         log.warning("CloudTrail: could not record %s %s%s", req.method, req.host, req.path,
