@@ -210,6 +210,16 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:] if name else name
 
 
+def camel_keys(value: Any) -> Any:
+    """VALUE with every dict key in CloudTrail's lowerCamelCase (policy documents kept as written)."""
+    if isinstance(value, dict):
+        return {_camel(k): (v if k.endswith(("Document", "Policy")) else camel_keys(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel_keys(v) for v in value]
+    return value
+
+
 # ----------------------------------------------------------------------------- parameters
 
 def _s3_parameters(req: AwsRequest, t) -> Dict[str, Any]:
@@ -287,7 +297,7 @@ def request_parameters(req: AwsRequest, t=None) -> Optional[Dict[str, Any]]:
         data = req.json_body()
         if len(req.body) > MAX_DOCUMENT:
             return {"note": f"request of {len(req.body)} bytes, not kept"}
-        return scrub({_camel(k): v for k, v in data.items()}) or None
+        return scrub(camel_keys(data)) or None
     return None
 
 
@@ -309,13 +319,13 @@ def response_elements(req: AwsRequest, t, status: int, headers: Dict[str, str], 
             data = json.loads(body)
         except ValueError:
             return None
-        return scrub({_camel(k): v for k, v in data.items()}) if isinstance(data, dict) else None
+        return scrub(camel_keys(data)) if isinstance(data, dict) else None
     result = _xml_dict(body)
     if isinstance(result, dict):
         result.pop("ResponseMetadata", None)
         inner = next(iter(result.values()), None) if len(result) == 1 else result
         if isinstance(inner, dict):
-            return scrub({_camel(k): v for k, v in inner.items()}) or None
+            return scrub(camel_keys(inner)) or None
     return None
 
 
