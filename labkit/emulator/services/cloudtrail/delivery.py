@@ -79,7 +79,7 @@ def deliver_trail(trail, now: Optional[float] = None) -> Dict[str, object]:
         return result
     by_region: Dict[str, List] = defaultdict(list)
     for event in chosen:
-        by_region[event.record["awsRegion"]].append(event)
+        by_region[event.region].append(event)
     status.latest_attempt_time = now
     keys = []
     for region, events in sorted(by_region.items()):

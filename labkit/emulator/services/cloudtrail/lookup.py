@@ -73,25 +73,23 @@ def _attribute(params: Dict[str, Any]):
 
 
 def matches(event: Event, key: str, value: str) -> bool:
-    """Does EVENT have VALUE for lookup attribute KEY?"""
-    r = event.record
+    """Does EVENT have VALUE for lookup attribute KEY? (Index fields: no record is unpacked.)"""
     if key == "EventId":
-        return r["eventID"] == value
+        return event.event_id == value
     if key == "EventName":
-        return r["eventName"] == value
+        return event.name == value
     if key == "ReadOnly":
-        return str(r["readOnly"]).lower() == value.lower()
+        return str(event.read_only).lower() == value.lower()
     if key == "Username":
-        return records.username(r["userIdentity"]) == value
+        return event.username == value
     if key == "EventSource":
-        return r["eventSource"] == value
+        return event.source == value
     if key == "AccessKeyId":
-        return r["userIdentity"].get("accessKeyId") == value
+        return event.access_key == value
     if key == "ResourceType":
         return any(t == value for t, _ in event.lookup_resources)
     if key == "ResourceName":
-        return any(n == value for _, n in event.lookup_resources) or any(
-            res.get("ARN") == value for res in r.get("resources", []))
+        return any(n == value for _, n in event.lookup_resources) or value in event.resource_arns
     return False
 
 
@@ -165,9 +163,7 @@ def lookup(params: Dict[str, Any], account_id: str, region: str) -> Dict[str, An
     for event in STORE.newest_first():
         if below is not None and event.seq >= below:
             continue
-        r = event.record
-        if not event.management or r["awsRegion"] != region \
-                or r["recipientAccountId"] != account_id:
+        if not event.management or event.region != region or event.account != account_id:
             continue
         if (start is not None and event.epoch < start) or (end is not None and event.epoch > end):
             continue

@@ -125,14 +125,9 @@ def _session_created(account_id: str, access_key_id: Optional[str]) -> str:
 
 def username(identity: Dict[str, Any]) -> str:
     """What LookupEvents reports as Username: the user, the role session, or root."""
-    kind = identity.get("type")
-    if kind == "IAMUser":
-        return identity.get("userName", "")
-    if kind == "AssumedRole":
-        return identity.get("arn", "").rsplit("/", 1)[-1]
-    if kind == "Root":
-        return "root"
-    return ""
+    from labkit.emulator.services.cloudtrail.store import _username
+
+    return _username(identity)
 
 
 # ----------------------------------------------------------------------------- names
