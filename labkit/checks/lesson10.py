@@ -18,6 +18,14 @@ def _trail_described(lab) -> dict:
                    "S3BucketName=audit.log_bucket(lab))") from None
 
 
+def _log_keys(lab) -> list[str]:
+    """The delivered log files' keys; a clear failure when the log bucket is missing."""
+    if not s3topic.bucket_exists(lab.client("s3"), audit.log_bucket(lab)):
+        raise Fail(f"there is no log bucket {audit.log_bucket(lab)}",
+                   "audit.ensure_log_bucket(lab) creates it with CloudTrail's bucket policy")
+    return audit.log_keys(lab)
+
+
 @check("10.trail", points=3,
        hint="Log data events of both buckets: put_event_selectors with DataResources "
             "AWS::S3::Object arn:aws:s3:::BUCKET/ (or advanced selectors), then start_logging")
@@ -40,6 +48,7 @@ def trail_logging(lab):
        hint="Replay the day (audit.replay_day) after the trail logs, then deliver (audit.deliver)")
 def delivered(lab):
     """Log files arrived in CloudTrail's key layout, with the analyst's reads of the personal data."""
+    _trail_described(lab)
     if lab.emulator is not None:
         audit.deliver(lab)
     status = lab.client("cloudtrail").get_trail_status(Name=audit.trail_name(lab))
@@ -47,7 +56,7 @@ def delivered(lab):
         raise Fail(f"CloudTrail cannot deliver: {status['LatestDeliveryError']}",
                    "the log bucket's policy must let cloudtrail.amazonaws.com s3:GetBucketAcl "
                    "and s3:PutObject (audit.log_bucket_policy(lab))")
-    keys = audit.log_keys(lab)
+    keys = _log_keys(lab)
     if not keys:
         raise Fail(f"no log file in s3://{audit.log_bucket(lab)}/AWSLogs/ yet")
     wrong = [k for k in keys if not audit.is_log_key(k)]

@@ -131,6 +131,16 @@ def test_report_checks_catch_a_made_up_report(lab):
         audit.write_report(lab, audit.denied_report(lab.trail()))
 
 
+def test_checks_fail_cleanly_without_a_trail(lab):
+    audit.teardown(lab)
+    try:
+        for check_id in CHECKS[:2] + ["10.no-secrets"]:
+            result = checks.run(lab, check_id)
+            assert not result.passed and not result.error, (check_id, result.message)
+    finally:
+        audit.build(lab)
+
+
 def test_teardown_removes_trail_and_log_bucket_and_is_safe_twice(lab):
     modules = [t.module for t in teardown.topics()]
     assert modules.index("labkit.topics.audit") < modules.index("labkit.topics.buckets")
