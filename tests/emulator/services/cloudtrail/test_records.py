@@ -195,3 +195,21 @@ def test_the_aws_cli_is_recorded_with_its_user_agent(em, world, tmp_path):
     r = last("GetObject").record
     assert r["userAgent"].startswith("aws-cli/")
     assert r["userIdentity"]["userName"] == "ct-reader"
+
+
+def test_anonymous_s3_requests_are_recorded_as_aws_account_anonymous(em, world):
+    """S3 logs unsigned requests with userIdentity type AWSAccount, accountId "anonymous"
+    (userIdentity element, "AWSAccount" type; Amazon S3 user guide, "Logging Amazon S3 API
+    calls using AWS CloudTrail")."""
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    s3 = boto3.session.Session(region_name="us-east-1").client(
+        "s3", config=Config(signature_version=UNSIGNED, proxies={"https": em.url}),
+        verify=str(em.ca_bundle))
+    with pytest.raises(ClientError):
+        s3.get_object(Bucket=BUCKET, Key="d/x.csv")
+    r = last("GetObject").record
+    assert r["userIdentity"] == {"type": "AWSAccount", "principalId": "", "accountId": "anonymous"}
+    assert r["errorCode"] == "AccessDenied" and r["recipientAccountId"] == ACCOUNT
