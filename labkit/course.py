@@ -47,6 +47,7 @@ LESSONS: tuple[Lesson, ...] = (
     # 09 starts from the users, buckets and IAM policies of 01-04 (04 brings 01-03).
     Lesson("09", "Encryption keys", "09_encryption_keys.ipynb",
            "labkit.topics.encryption_keys:build", needs=("04",)),
+    Lesson("10", "Audit", "10_audit.ipynb", "labkit.topics.audit:build", needs=("04",)),
     Lesson("99", "Teardown", "99_teardown.ipynb"),
 )
 

@@ -98,6 +98,14 @@ class Lab:
         """The lab-local profiles, secrets masked."""
         return self.files.describe()
 
+    # --- the audit trail (lesson 10) --------------------------------------------
+    def trail(self, **filters):
+        """Every request this lab's AWS served, as a pandas DataFrame (time, caller,
+        action, resource, outcome, error, reason, ...); see labkit.topics.audit.trail."""
+        from labkit.topics import audit
+
+        return audit.trail(self, **filters)
+
     # --- checks ----------------------------------------------------------------
     def check(self, check_id: str) -> None:
         """Run a check: prints a tick, or fails the cell with what is wrong and a hint."""

@@ -12,7 +12,7 @@ def _named_for(lab, name: str) -> bool:
        hint="Look for users, groups, policies, roles and buckets named after NAME that the "
             "course's modules do not know about, and remove them")
 def no_stray_resources(lab):
-    """No IAM user, group, role, customer policy or bucket named after NAME exists."""
+    """No IAM user, group, role, customer policy, bucket or trail named after NAME exists."""
     iam, s3 = lab.client("iam"), lab.client("s3")
     found = []
     for operation, key, field, kind, kwargs in (
@@ -25,6 +25,8 @@ def no_stray_resources(lab):
                       if _named_for(lab, item[field])]
     found += [f"bucket {b['Name']}" for b in s3.list_buckets().get("Buckets", [])
               if _named_for(lab, b["Name"])]
+    found += [f"trail {t['Name']}" for t in lab.client("cloudtrail").list_trails()["Trails"]
+              if _named_for(lab, t["Name"])]
     if found:
         raise Fail("still there: " + ", ".join(found))
     return "no IAM or S3 resource is named after NAME"

@@ -33,6 +33,10 @@ class ControlEndpoint:
     def __call__(self, environ: dict, start_response: Callable):
         if not environ.get("PATH_INFO", "").startswith("/labkit-api/") or not _direct(environ):
             return self.app(environ, start_response)
+        if environ["PATH_INFO"].startswith("/labkit-api/cloudtrail/"):  # issue 13: CloudTrail
+            from labkit.emulator.services.cloudtrail import control as cloudtrail
+
+            return cloudtrail.handle(environ, start_response)
         if environ["PATH_INFO"] != EVALUATE_ALARMS_PATH:
             return _json(start_response, 404, {
                 "error": f"no such control path {environ['PATH_INFO']!r}; "

@@ -132,6 +132,9 @@ class _Handler(BaseHTTPRequestHandler):
                 name = "HTTP_" + name
             environ[name] = f"{environ[name]},{value}" if name in environ else value
         environ["HTTP_HOST"] = host
+        if https and hasattr(self.connection, "version"):  # CloudTrail's tlsDetails
+            cipher = self.connection.cipher()
+            environ["labkit.tls"] = (self.connection.version(), cipher[0] if cipher else "")
         return environ
 
     def _respond(self, status: str, headers: list, payload: bytes) -> None:

@@ -9,7 +9,8 @@ the report, with its reason, and ``report.ok`` is False.
 
 Topic modules come from the builders in ``labkit.course.LESSONS`` plus
 ``TEARDOWN_ONLY`` (modules that create resources without being a lesson's
-builder). IAM (lesson 01) is torn down by :func:`teardown_iam` here:
+builder). Lesson 10's trail and log bucket go first (labkit.topics.audit, a builder: CloudTrail
+stops writing before the buckets go). IAM (lesson 01) is torn down by :func:`teardown_iam` here:
 ``labkit.topics.users_and_groups`` has no teardown of its own.
 """
 from __future__ import annotations

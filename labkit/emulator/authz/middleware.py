@@ -27,6 +27,10 @@ from labkit.emulator.authz.decide import decide, denial_message, global_context
 from labkit.emulator.authz.identity import Caller, UnknownAccessKey
 from labkit.emulator.request import AwsRequest, parse_request
 from labkit.policy import PolicyError, parse_policy
+# --- CloudTrail (issue 13): every request served is recorded; decisions are kept for it.
+from labkit.emulator.services.cloudtrail import recorder as _cloudtrail
+decide = _cloudtrail.watch(decide)
+# --- end CloudTrail
 
 _S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 #: The WSGI environ key (an HTTP header to moto's handlers) carrying the caller's ARN.
@@ -49,6 +53,10 @@ class AuthorizationMiddleware:
 
     # --- WSGI ------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable):
+        # CloudTrail (issue 13): record the request around everything below.
+        return _cloudtrail.recorded(self._authorize, environ, start_response)
+
+    def _authorize(self, environ: dict, start_response: Callable):
         if environ.get("PATH_INFO", "").startswith("/moto-api"):
             return self.app(environ, start_response)
         req = parse_request(environ)
@@ -66,6 +74,7 @@ class AuthorizationMiddleware:
                                           self.root_secret_access_key)
             if secret is not None and not signature.matches(req, environ, secret):
                 return _send(start_response, errors.bad_signature(req, req.access_key_id))
+        _cloudtrail.note(environ, req, caller)  # CloudTrail (issue 13): authenticated: record it
         if req.service == "s3":
             return self._s3(req, caller, environ, start_response)
         return self._generic(req, caller, environ, start_response)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 
 #: Services whose ``behaviour.install()`` runs, in this order.
-MODULES: tuple[str, ...] = ("iam", "s3", "sts", "autoscaling", "sagemaker", "kms")
+MODULES: tuple[str, ...] = ("iam", "s3", "sts", "autoscaling", "sagemaker", "kms", "cloudtrail")
 
 _installed = False
 
