@@ -53,6 +53,8 @@ class Lab:
     files: LabFiles
     emulator: object | None = None
     environ: dict = field(default_factory=dict)
+    #: True when this is the learner's shared lab (kernels and terminals alike).
+    shared: bool = False
     _clients: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -106,8 +108,12 @@ class Lab:
     def banner(self, lesson: str) -> str:
         where = ("the embedded emulator (offline, nothing leaves this machine)"
                  if self.target == targets.EMULATOR else f"REAL AWS account {self.account_id}")
-        return (f"labkit lesson {lesson} for NAME={self.name!r}: {where}, region {self.region}.\n"
+        text = (f"labkit lesson {lesson} for NAME={self.name!r}: {where}, region {self.region}.\n"
                 f"Lab-local AWS files: {self.files.folder} (your ~/.aws is not used).")
+        if self.shared:
+            text += (f"\nThis lab is shared by your notebooks and terminals; in a terminal: "
+                     f'eval "$(labkit emulator env --name {self.name})"')
+        return text
 
 
 def start(name: str = "demo", lesson: str | int = "00", *, target: str | None = None,
@@ -145,19 +151,41 @@ def _venv_path() -> str:
 
 
 def _start_emulator(names: Names) -> Lab:
-    from labkit.emulator import attached_from_environment, ensure_running
+    from labkit.emulator import attached_from_environment, ensure_running, sandbox
 
     # Real credentials and profiles go first: even importing moto reads the AWS
     # environment, and a profile that only exists in ~/.aws would break it.
     targets.scrub_environment(os.environ)
-    # A grader or the terminal sandbox may run the emulator outside this kernel.
-    emulator = attached_from_environment() or ensure_running(config.labkit_home())
+    # A grader (or make run) runs the emulator outside this kernel, with private files.
+    emulator = attached_from_environment()
+    if emulator is None and sandbox.shared_enabled():
+        return _attach_shared(names)
+    emulator = emulator or ensure_running(config.labkit_home())
     folder = config.labkit_home() / names.name / f"emulator-{os.getpid()}"
     _remove_stale_folders(folder.parent)
-    files = LabFiles(folder / "aws")
+    return _lab_on(names, emulator, LabFiles(folder / "aws"))
+
+
+def _attach_shared(names: Names) -> Lab:
+    """The learner's one lab (started in the background if none runs), shared by every
+    kernel and terminal of NAME: the same account and the same lab-local profiles."""
+    from labkit.emulator import sandbox
+
+    state, started = sandbox.ensure(names.name)
+    sandbox.register_client(names.name)
+    if started:
+        print(f"Started the lab for {names.name} in the background (pid {state['pid']}); "
+              f"other notebooks and terminals share it.")
+    lab = _lab_on(names, sandbox.attach(state), LabFiles(sandbox.files_folder(names.name)))
+    lab.shared = True
+    return lab
+
+
+def _lab_on(names: Names, emulator, files: LabFiles) -> Lab:
     region = config.region()
     root = emulator.root
-    files.write_profile("default", root.access_key_id, root.secret_access_key, region)
+    if files.access_key_id("default") != root.access_key_id:
+        files.write_profile("default", root.access_key_id, root.secret_access_key, region)
     env = {**emulator.client_environ(), **files.environ(), "AWS_DEFAULT_REGION": region,
            "AWS_REGION": region, "PATH": _venv_path(), "LABKIT_NAME": names.name}
     _apply_environment(env)
