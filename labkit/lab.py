@@ -127,7 +127,7 @@ def start(name: str = "demo", lesson: str | int = "00", *, target: str | None = 
     lesson = course.normalize(lesson)
     netguard.install_if_requested()
     chosen = targets.choose(target)
-    lab = _start_emulator(names) if chosen == targets.EMULATOR else _start_aws(names)
+    lab = _start_emulator(names, verbose) if chosen == targets.EMULATOR else _start_aws(names)
     if rebuild:
         course.build_upto(lab, lesson)
     if verbose:
@@ -150,7 +150,7 @@ def _venv_path() -> str:
     return path if path.split(os.pathsep)[0] == bin_dir else bin_dir + os.pathsep + path
 
 
-def _start_emulator(names: Names) -> Lab:
+def _start_emulator(names: Names, verbose: bool = True) -> Lab:
     from labkit.emulator import attached_from_environment, ensure_running, sandbox
 
     # Real credentials and profiles go first: even importing moto reads the AWS
@@ -159,21 +159,21 @@ def _start_emulator(names: Names) -> Lab:
     # A grader (or make run) runs the emulator outside this kernel, with private files.
     emulator = attached_from_environment()
     if emulator is None and sandbox.shared_enabled():
-        return _attach_shared(names)
+        return _attach_shared(names, verbose)
     emulator = emulator or ensure_running(config.labkit_home())
     folder = config.labkit_home() / names.name / f"emulator-{os.getpid()}"
     _remove_stale_folders(folder.parent)
     return _lab_on(names, emulator, LabFiles(folder / "aws"))
 
 
-def _attach_shared(names: Names) -> Lab:
+def _attach_shared(names: Names, verbose: bool = True) -> Lab:
     """The learner's one lab (started in the background if none runs), shared by every
     kernel and terminal of NAME: the same account and the same lab-local profiles."""
     from labkit.emulator import sandbox
 
     state, started = sandbox.ensure(names.name)
     sandbox.register_client(names.name)
-    if started:
+    if started and verbose:
         print(f"Started the lab for {names.name} in the background (pid {state['pid']}); "
               f"other notebooks and terminals share it.")
     lab = _lab_on(names, sandbox.attach(state), LabFiles(sandbox.files_folder(names.name)))

@@ -96,9 +96,23 @@ def _clients_dir(name: str) -> Path:
 
 
 # --- is it running? ----------------------------------------------------------------
+def gone(pid: int) -> bool:
+    """True when process PID has ended. A lab that ended while its starter still runs is
+    that starter's zombie until reaped: reap it if it is ours, and never count a zombie."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+    if not alive(pid):
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc (not Linux): alive() is all we know
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
 def _is_lab_process(pid: int) -> bool:
     """The pid is alive and runs a lab (not another program that reused the pid)."""
-    if not alive(pid):
+    if gone(pid):
         return False
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -135,7 +149,7 @@ def read_state(name: str) -> dict | None:
         _clean(name)  # half-written or corrupt: nothing runs behind it
         return None
     if not _is_lab_process(pid) or not _answers(url):
-        if alive(pid) and _is_lab_process(pid):
+        if _is_lab_process(pid):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)  # a lab that stopped answering: end it
         _clean(name)
@@ -258,7 +272,7 @@ def stop(name: str) -> bool:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     for _ in range(100):
-        if not alive(pid):
+        if gone(pid):
             break
         time.sleep(0.05)
     else:
