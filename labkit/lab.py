@@ -80,7 +80,16 @@ class Lab:
         return self.client("sts", profile).get_caller_identity()["Arn"]
 
     def aws(self, command: str, profile: str | None = None, timeout: float = 120) -> CliResult:
-        """Run an `aws ...` shell command (pipes allowed) as ``profile``."""
+        """Run an `aws ...` shell command (pipes allowed) as ``profile``.
+
+        On the emulator, a plain ``aws ARGS`` (or ``echo WORD | aws ARGS``) runs the AWS
+        CLI's own code in this process: the same driver, files and answers, without the
+        second or more a new `aws` process costs. Anything else goes to bash.
+        """
+        simple = _simple_cli(command) if self.target == targets.EMULATOR else None
+        if simple is not None:
+            returncode, stdout, stderr = _cli_in_process(*simple, profile=profile)
+            return CliResult(command, profile, returncode, stdout, stderr)
         env = dict(os.environ)
         if profile:
             env["AWS_PROFILE"] = profile
@@ -114,6 +123,85 @@ class Lab:
             text += (f"\nThis lab is shared by your notebooks and terminals; in a terminal: "
                      f'eval "$(labkit emulator env --name {self.name})"')
         return text
+
+
+_SHELL_OPERATORS = {"|", "||", "&", "&&", ";", ";;", ">", ">>", "<", "<<", "(", ")", ">&", "<&"}
+_SHELL_EXPANSIONS = set("$`*?~{}[]!\\")
+
+
+def _simple_cli(command: str) -> tuple[list[str], bytes] | None:
+    """(aws arguments, stdin) for ``aws ARGS`` or ``echo WORDS | aws ARGS``; None when the
+    shell would do more (expansions, redirections, other programs)."""
+    import shlex
+
+    if any(ch in _SHELL_EXPANSIONS for ch in command) or "\n" in command:
+        return None
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        return None  # unbalanced quotes: let bash say so
+    stdin = b""
+    if tokens[:1] == ["echo"] and "|" in tokens:
+        bar = tokens.index("|")
+        words = tokens[1:bar]
+        if not words or any(w.startswith("-") or w in _SHELL_OPERATORS for w in words):
+            return None
+        stdin, tokens = (" ".join(words) + "\n").encode(), tokens[bar + 1:]
+    if tokens[:1] != ["aws"] or any(t in _SHELL_OPERATORS for t in tokens):
+        return None
+    return tokens[1:], stdin
+
+
+_CLI_LOADER = []
+
+
+def _share_model_loader(session) -> None:
+    """One botocore model loader for every in-process CLI run: a fresh session would
+    parse the same JSON service models (~0.3 s for S3's) again on every command."""
+    if _CLI_LOADER:
+        session.register_component("data_loader", _CLI_LOADER[0])
+    else:
+        _CLI_LOADER.append(session.get_component("data_loader"))
+
+
+def _cli_in_process(args: list[str], stdin: bytes, profile: str | None) -> tuple[int, str, str]:
+    """Run the AWS CLI's driver here on ARGS: (exit status, stdout, stderr), as a process."""
+    import contextlib
+    import io
+
+    from awscli.clidriver import create_clidriver
+
+    out, err = io.BytesIO(), io.BytesIO()
+    streams = {"stdin": io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"),
+               "stdout": io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+               "stderr": io.TextIOWrapper(err, encoding="utf-8", errors="replace",
+                                          write_through=True)}
+    saved = {name: getattr(sys, name) for name in streams}
+    saved_profile = os.environ.get("AWS_PROFILE")
+    try:
+        if profile:
+            os.environ["AWS_PROFILE"] = profile
+        for name, stream in streams.items():
+            setattr(sys, name, stream)
+        driver = create_clidriver()
+        _share_model_loader(driver.session)
+        try:
+            status = driver.main(list(args))
+        except SystemExit as exc:  # argparse's usage errors exit, as `aws` would
+            status = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        for name, stream in saved.items():
+            setattr(sys, name, stream)
+        with contextlib.suppress(Exception):
+            streams["stdout"].flush(), streams["stderr"].flush()
+        if saved_profile is None:
+            os.environ.pop("AWS_PROFILE", None)
+        else:
+            os.environ["AWS_PROFILE"] = saved_profile
+    return int(status or 0), out.getvalue().decode("utf-8", "replace"), \
+        err.getvalue().decode("utf-8", "replace")
 
 
 def start(name: str = "demo", lesson: str | int = "00", *, target: str | None = None,
