@@ -35,7 +35,8 @@ CELL_TIMEOUT = 600  # seconds; the kernel is stopped and we report a timeout
 EXPECTED_SECONDS = {"99": 30, "04": 25, "06": 12, "05": 12, "02": 10, "03": 8, "08": 8,
                     "07": 8, "01": 6, "00": 5}
 #: What a spare kernel imports while it waits: what the lessons import.
-WARM_UP_EXTRA = "import pandas, labkit.checks, labkit.topics.teardown\n"
+#: (Not pandas: seven lessons of ten never import it.)
+WARM_UP_EXTRA = "import labkit.checks\n"
 
 
 @dataclass
@@ -68,12 +69,12 @@ def count_checks(notebook: dict) -> tuple[int, int]:
 class Worker:
     """An emulator (reset before each lesson) and a pool of warm, single-use kernels."""
 
-    def __init__(self, scratch: Path):
+    def __init__(self, scratch: Path, unstarted=None):
         from labkit import netguard
         from labkit.emulator import Emulator
 
         netguard.install()  # the runner itself talks to loopback only
-        self.scratch = Path(scratch)
+        self.scratch, self.unstarted = Path(scratch), unstarted
         self.emulator = Emulator(self.scratch / f"emulator-{os.getpid()}").start()
         self.pool = QuietPool(self.scratch, self.emulator)
         self.pool.fill()
@@ -85,7 +86,7 @@ class Worker:
         source = config.repo_root() / "notebooks" / lesson.notebook
         target = Path(out_dir) / lesson.notebook
         self.emulator.reset()
-        kernel = self.pool.take()
+        kernel = self.pool.take(refill=self._more_to_come())
         done = engine.execute(kernel, nbformat.read(source, as_version=4), name, timeout)
         if done.notebook is not None:
             nbformat.write(done.notebook, str(target))
@@ -93,6 +94,14 @@ class Worker:
         passed, total = count_checks(done.notebook) if done.notebook is not None else (0, 0)
         return LessonRun(lesson.id, lesson.title, status, round(done.seconds, 1), passed, total,
                          done.reason[:300], str(target))
+
+    def _more_to_come(self) -> bool:
+        """Count this lesson as started; True while lessons are left for a spare kernel."""
+        if self.unstarted is None:
+            return True
+        with self.unstarted.get_lock():
+            self.unstarted.value -= 1
+            return self.unstarted.value > 0
 
     def close(self) -> None:
         self.pool.close()
@@ -115,6 +124,14 @@ def _quiet_kill(kernel) -> None:
 
 class QuietPool(engine.KernelPool):
     """engine.KernelPool with IPC sockets, a richer warm-up and a quiet shutdown."""
+
+    def take(self, refill: bool = True) -> engine.WarmKernel:
+        """A kernel nobody has used; a replacement warms up only if more lessons will come."""
+        kernel = self._ready.pop(0) if self._ready else self._start_one()
+        if refill:
+            self.fill()
+        kernel.finish_warm_up()
+        return kernel
 
     def _start_one(self) -> engine.WarmKernel:
         from jupyter_client import AsyncKernelManager, BlockingKernelClient
@@ -144,11 +161,11 @@ class QuietPool(engine.KernelPool):
 _WORKER: Worker | None = None
 
 
-def _init_worker(scratch: str) -> None:
+def _init_worker(scratch: str, unstarted) -> None:
     global _WORKER
     from multiprocessing import util
 
-    _WORKER = Worker(Path(scratch))
+    _WORKER = Worker(Path(scratch), unstarted)
     # Pool workers leave with os._exit: atexit would not run, multiprocessing finalizers do.
     util.Finalize(None, _WORKER.close, exitpriority=10)
 
@@ -178,9 +195,10 @@ def run_all(out_dir: str = "build", lessons: list[str] | None = None, jobs: int 
     os.environ["LABKIT_SHARED_LAB"] = "0"
     # spawn, not fork: a worker inherits no threads or sockets from this process.
     context = multiprocessing.get_context("spawn")
+    unstarted = context.Value("i", len(order))
     with tempfile.TemporaryDirectory(prefix="labkit-run-") as scratch:
         with ProcessPoolExecutor(max(1, min(jobs, len(order))), mp_context=context,
-                                 initializer=_init_worker, initargs=(scratch,)) as pool:
+                                 initializer=_init_worker, initargs=(scratch, unstarted)) as pool:
             futures = {lesson: pool.submit(_run_in_worker, lesson, str(folder), name,
                                            cell_timeout) for lesson in order}
             runs = [futures[lesson].result() for lesson in wanted]
