@@ -31,3 +31,8 @@ c.LabApp.check_for_updates_class = "jupyterlab.handlers.announcements.NeverCheck
 c.LabApp.extension_manager = "readonly"
 # overrides.json here: notification defaults (never fetch news, never check for updates).
 c.LabApp.app_settings_dir = str(HERE / "lab" / "settings")
+# The learner's own settings and workspaces stay where JupyterLab keeps them, not in the repo.
+c.LabApp.user_settings_dir = (os.environ.get("JUPYTERLAB_SETTINGS_DIR")
+                              or str(Path.home() / ".jupyter" / "lab" / "user-settings"))
+c.LabApp.workspaces_dir = (os.environ.get("JUPYTERLAB_WORKSPACES_DIR")
+                           or str(Path.home() / ".jupyter" / "lab" / "workspaces"))
