@@ -21,6 +21,10 @@ else
   if _labkit_env="$("${LABKIT_PYTHON:-python3}" -m labkit emulator env --start \
                     ${LABKIT_NAME:+--name "$LABKIT_NAME"})"; then
     eval "$_labkit_env"
+    # While this terminal is open the lab is in use: it does not stop as idle.
+    _labkit_clients="$(dirname "$(dirname "$AWS_CONFIG_FILE")")/clients"
+    mkdir -p "$_labkit_clients" && touch "$_labkit_clients/$$"
+    unset _labkit_clients
     echo "labkit: this terminal is on the lab of ${LABKIT_NAME} (offline emulator, shared with"
     echo "        your notebooks). Try: aws --profile analyst-${LABKIT_NAME} sts get-caller-identity"
   else

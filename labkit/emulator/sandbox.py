@@ -15,7 +15,8 @@ Everything lives in ``LABKIT_HOME/NAME/``:
 * ``sandbox-attach.json``: what a kernel needs to attach (mode 0600: holds the
   lab root's secret);
 * ``aws/config`` and ``aws/credentials``: the lab-local profiles every process shares;
-* ``clients/PID``: kernels attached now (the lab is not idle while one lives);
+* ``clients/PID``: kernels and JupyterLab terminals using it now (the lab is not idle
+  while one lives);
 * ``sandbox.log``, ``sandbox.lock``.
 
 ``make run``, the tests and regrading keep their own labs: they set

@@ -118,6 +118,7 @@ def test_a_jupyterlab_terminal_reaches_the_learners_lab(jupyterlab):
                               timeout=180, env={**os.environ, "AWS_PROFILE": "real-one"})
         assert done.returncode == 0, done.stderr
     # ...and the terminal sees it, as the lab's root: not the learner's own credentials.
+    before = _clients(jupyterlab)  # kernels JupyterLab still runs (the browser test's)
     name = json.loads(jupyterlab.request("/api/terminals", "POST", b""))["name"]
     ws = websocket.create_connection(
         f"{jupyterlab.url.replace('http', 'ws')}/terminals/websocket/{name}",
@@ -130,11 +131,25 @@ def test_a_jupyterlab_terminal_reaches_the_learners_lab(jupyterlab):
             message = json.loads(ws.recv())
             if message[0] == "stdout":
                 output += message[1]
+        while_open = _clients(jupyterlab)
     finally:
         ws.close()
         jupyterlab.request(f"/api/terminals/{name}", "DELETE")
     assert "labkit: this terminal is on the lab of demo" in output
     assert "arn:aws:iam::123456789012:user/made-in-a-notebook" in output, output[-2000:]
+    # An open terminal keeps the lab from stopping as idle; a closed one no longer does.
+    assert len(while_open - before) == 1, (before, while_open)
+    deadline = time.monotonic() + 30
+    while _clients(jupyterlab) != before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _clients(jupyterlab) == before
+
+
+def _clients(server) -> set[int]:
+    with contextlib_env(LABKIT_HOME=str(server.home)):
+        from labkit.emulator import sandbox
+
+        return set(sandbox.live_clients("demo"))
 
 
 def test_jupyterlab_is_offline_by_its_settings(jupyterlab):
