@@ -29,9 +29,11 @@ run: install
 test: install
 	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax tests $(wildcard notebooks/*.ipynb)
 
-## JupyterLab on the lessons
+## JupyterLab on the lessons, offline, terminals on your lab (make lab NAME=ana)
+# issue 16: the course's JupyterLab settings (jupyter/), --allow-root only for root.
 lab: install
-	$(VENV)/bin/jupyter lab notebooks/
+	JUPYTER_CONFIG_DIR=$(CURDIR)/jupyter $(if $(NAME),LABKIT_NAME=$(NAME)) \
+	  $(VENV)/bin/jupyter lab --no-browser $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 ## Student versions of the lessons in release/ (solutions stubbed, hidden checks removed)
 release: install

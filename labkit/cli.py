@@ -1,9 +1,9 @@
 """The `labkit` command: run lessons, drive the terminal sandbox, teach.
 
     labkit run [--out build] [--lesson 01 ...] [--jobs 2]
-    labkit emulator start [--name NAME] [--upto LESSON]
-    labkit emulator env [--name NAME] [--profile PROFILE]
-    labkit emulator status | stop [--name NAME]
+    labkit emulator start [--name NAME] [--upto LESSON] [--idle-timeout S]
+    labkit emulator env [--name NAME] [--profile PROFILE] [--start]
+    labkit emulator status | stop [--name NAME]   (no --name: the one running lab)
     labkit release [--out release] [--check]
     labkit regrade SUBMISSIONS --out OUT [--lesson L] [--jobs N] [--timeout S] [--shard K/N] [--force]
     labkit regrade merge OUT... --out ALL
@@ -36,40 +36,85 @@ def cmd_emulator(args) -> int:
     from labkit.emulator import sandbox
 
     if args.action == "start":
-        state, started = sandbox.start(args.name, args.upto)
+        name = args.name or _default_name()
+        state, started = sandbox.ensure(name, args.idle_timeout)
+        built = _build_into(state, name, args.upto) if args.upto else []
         verb = "started" if started else "already running"
-        print(f"# labkit sandbox for {args.name} {verb} (pid {state['pid']}, built through "
-              f"lesson {state['upto'] or '00'}). Use it in this shell with:\n"
-              f"#   eval \"$(labkit emulator env --name {args.name})\"", file=sys.stderr)
+        print(f"# labkit lab for {name} {verb} (pid {state['pid']}"
+              + (f", built lessons {', '.join(built)}" if built else "") + ").\n"
+              f"# Use it in this shell with:  eval \"$(labkit emulator env --name {name})\"",
+              file=sys.stderr)
         print(sandbox.exports(state))
         return 0
     if args.action == "env":
-        state = sandbox.read_state(args.name)
+        if args.start:
+            name = args.name or _one_running_or_default(sandbox)
+            state = sandbox.ensure(name, args.idle_timeout)[0]
+        else:
+            name = sandbox.resolve(args.name)
+            state = sandbox.read_state(name)
         if not state:
-            print(f"No sandbox is running for {args.name}. Start one with: "
-                  f"labkit emulator start --name {args.name} --upto 04", file=sys.stderr)
+            print(f"No lab is running for {name}. Start one with: "
+                  f"labkit emulator start --name {name}", file=sys.stderr)
             return 1
         print(sandbox.exports(state, args.profile))
         return 0
     if args.action == "status":
-        states = sandbox.all_states()
-        if not any(states.values()):
-            print("No labkit sandbox is running.")
-        for name, state in states.items():
-            if state:
-                print(f"{name}: running, pid {state['pid']}, {state['url']}, built through "
-                      f"{state['upto'] or '00'}, since {state['started']}, "
-                      f"profiles {', '.join(state['profiles'])}")
+        labs = sandbox.running()
+        if args.name:
+            labs = {args.name: labs[args.name]} if args.name in labs else {}
+        if not labs:
+            print(f"No labkit lab is running{' for ' + args.name if args.name else ''}.")
+        for name, state in labs.items():
+            clients = sandbox.live_clients(name)
+            print(f"{name}: running, pid {state['pid']}, {state['url']}, built through "
+                  f"{state.get('upto') or 'what its notebooks built'}, since {state['started']}, "
+                  f"{len(clients)} kernel(s) attached, stops after "
+                  f"{float(state.get('idle_timeout') or 0):g} s idle, "
+                  f"profiles {', '.join(sandbox.profiles(name)) or '(none)'}")
         return 0
     if args.action == "stop":
-        stopped = sandbox.stop(args.name)
-        print(f"Stopped the sandbox for {args.name}." if stopped
-              else f"No sandbox was running for {args.name}.")
+        name = sandbox.resolve(args.name)
+        stopped = sandbox.stop(name)
+        print(f"Stopped the lab for {name}." if stopped else f"No lab was running for {name}.")
         return 0
     raise AssertionError(args.action)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _one_running_or_default(sandbox) -> str:
+    """The one running lab, else LABKIT_NAME (or demo); several running: ask for --name."""
+    labs = sandbox.running()
+    return sandbox.resolve(None) if labs else _default_name()
+
+
+def _build_into(state: dict, name: str, upto: str) -> list[str]:
+    """Build every lesson's end state through UPTO into the running lab, from here."""
+    from labkit import course
+    from labkit.emulator import sandbox
+
+    upto = course.normalize(upto)
+    os.environ.pop("LABKIT_EMULATOR_ATTACH", None)
+    os.environ[sandbox.SHARED_VARIABLE] = "1"
+    os.environ.setdefault("LABKIT_NO_NETWORK", "1")
+    import labkit
+
+    lab = labkit.start(name, lesson="00", target="emulator", rebuild=False, verbose=False)
+    built = course.build_through(lab, upto)
+    sandbox.record_upto(name, upto)
+    return built
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the idle timeout must be more than 0 seconds")
+    return value
+
+
+def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labkit", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,14 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--name", default="demo", help="the NAME parameter (default demo)")
     run.set_defaults(func=cmd_run)
 
-    emu = sub.add_parser("emulator", help="the emulator as a background sandbox for a terminal")
+    emu = sub.add_parser("emulator", help="the learner's lab, shared by notebooks and terminals")
     emu.add_argument("action", choices=["start", "env", "status", "stop"])
-    emu.add_argument("--name", default=_default_name(), help="the learner NAME (default demo)")
-    emu.add_argument("--upto", help="build the lab through this lesson (start only)")
+    emu.add_argument("--name", help="the learner NAME (start: default $LABKIT_NAME or demo; "
+                                    "env/status/stop: default the one running lab)")
+    emu.add_argument("--upto", help="build every lesson's end state through this one (start only)")
     emu.add_argument("--profile", help="set AWS_PROFILE in the exports (env only)")
+    emu.add_argument("--start", action="store_true",
+                     help="env: start the lab first if none runs (JupyterLab terminals use this)")
+    emu.add_argument("--idle-timeout", type=_seconds, default=None,
+                     help="seconds without requests or kernels before the lab stops "
+                          "(default $LABKIT_LAB_IDLE_TIMEOUT or 7200)")
     emu.set_defaults(func=cmd_emulator)
 
-    for module in COMMAND_MODULES:
+    for module in (COMMAND_MODULES if extra_commands else ()):
         try:
             importlib.import_module(module).register(sub)
         except ModuleNotFoundError as exc:
@@ -98,7 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # `labkit emulator ...` runs in every JupyterLab terminal: skip the instructors'
+    # commands, whose imports (papermill, nbformat) cost seconds.
+    args = build_parser(extra_commands=argv[:1] != ["emulator"]).parse_args(argv)
     try:
         return args.func(args)
     except (ValueError, KeyError, RuntimeError) as exc:

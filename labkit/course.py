@@ -8,7 +8,12 @@ points it expects. Nothing is passed between notebooks.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
+
+#: On a real account, billable builders (EC2, SageMaker, EKS) run only when asked:
+#: LABKIT_BUILD_BILLABLE=1 (or build_upto/build_through(..., billable=True)).
+BILLABLE_VARIABLE = "LABKIT_BUILD_BILLABLE"
 
 
 @dataclass(frozen=True)
@@ -22,11 +27,21 @@ class Lesson:
     #: The earlier lessons whose end state this one starts from; None means all of
     #: them. Declaring fewer keeps a lesson's start quick (05 needs no IAM users).
     needs: tuple[str, ...] | None = None
+    #: Its end state costs money on a real account (instances, a domain, a cluster).
+    billable: bool = False
 
-    def build(self, lab) -> None:
-        if self.builder:
-            module, _, function = self.builder.partition(":")
-            getattr(importlib.import_module(module), function)(lab)
+    def build(self, lab, billable: bool | None = None) -> bool:
+        """Build this lesson's end state; False when skipped (billable, on real AWS, not asked)."""
+        if not self.builder:
+            return False
+        if self.billable and getattr(lab, "target", "emulator") != "emulator" and not (
+                billable if billable is not None else os.environ.get(BILLABLE_VARIABLE) == "1"):
+            print(f"labkit: skipped lesson {self.id}'s end state ({self.title}): it is billable "
+                  f"on a real account; set {BILLABLE_VARIABLE}=1 to build it.")
+            return False
+        module, _, function = self.builder.partition(":")
+        getattr(importlib.import_module(module), function)(lab)
+        return True
 
 
 LESSONS: tuple[Lesson, ...] = (
@@ -36,14 +51,18 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("03", "Access points", "03_access_points.ipynb", "labkit.topics.access_points:build"),
     Lesson("04", "IAM policies and testing", "04_iam_policies_and_testing.ipynb",
            "labkit.topics.iam_policies:build"),
-    # 05, 06 and 08 leave no builder: nothing later needs their (billable) resources.
-    # 05 and 08 build their own network; 06 needs the analysts of lesson 01.
-    Lesson("05", "EC2 and scaling", "05_ec2_and_scaling.ipynb", needs=()),
-    Lesson("06", "SageMaker domain", "06_sagemaker_domain.ipynb", needs=("01",)),
+    # 05, 06 and 08: their end states are billable on AWS, and no
+    # later lesson but 99 needs them. 05 and 08 build their own network; 06 needs the
+    # analysts of lesson 01; 07 starts from 04 and what 04 starts from.
+    Lesson("05", "EC2 and scaling", "05_ec2_and_scaling.ipynb",
+           "labkit.topics.scaling:build", needs=(), billable=True),
+    Lesson("06", "SageMaker domain", "06_sagemaker_domain.ipynb",
+           "labkit.topics.sagemaker_domain:build", needs=("01",), billable=True),
     Lesson("07", "Working as an analyst", "07_working_as_an_analyst.ipynb",
-           "labkit.topics.analyst:build"),
+           "labkit.topics.analyst:build", needs=("04",)),
     Lesson("08", "Beyond: containers and serverless (optional)",
-           "08_beyond_containers_and_serverless.ipynb", needs=()),
+           "08_beyond_containers_and_serverless.ipynb",
+           "labkit.topics.containers_serverless:build", needs=(), billable=True),
     # 09 starts from the users, buckets and IAM policies of 01-04 (04 brings 01-03).
     Lesson("09", "Encryption keys", "09_encryption_keys.ipynb",
            "labkit.topics.encryption_keys:build", needs=("04",)),
@@ -70,12 +89,12 @@ def get(lesson: str | int) -> Lesson:
     return next(item for item in LESSONS if item.id == wanted)
 
 
-def build_through(lab, lesson: str | int) -> list[str]:
-    """Build the end state of every lesson up to and including ``lesson``."""
+def build_through(lab, lesson: str | int, billable: bool | None = None) -> list[str]:
+    """Build the end state of every lesson up to and including ``lesson``, in course
+    order (``labkit emulator start --upto``); return the ids of those built."""
     wanted = normalize(lesson)
-    built = build_upto(lab, wanted)
-    get(wanted).build(lab)
-    return built + [wanted]
+    return [item.id for item in LESSONS
+            if item.id <= wanted and item.build(lab, billable)]
 
 
 def prerequisites(lesson: str | int) -> list[str]:
@@ -89,9 +108,9 @@ def prerequisites(lesson: str | int) -> list[str]:
     return sorted(found)
 
 
-def build_upto(lab, lesson: str | int) -> list[str]:
+def build_upto(lab, lesson: str | int, billable: bool | None = None) -> list[str]:
     """Build the end state of the lessons ``lesson`` starts from; return their ids."""
     built = prerequisites(lesson)
     for item in built:
-        get(item).build(lab)
+        get(item).build(lab, billable)
     return built

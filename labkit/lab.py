@@ -53,6 +53,8 @@ class Lab:
     files: LabFiles
     emulator: object | None = None
     environ: dict = field(default_factory=dict)
+    #: True when this is the learner's shared lab (kernels and terminals alike).
+    shared: bool = False
     _clients: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -78,7 +80,16 @@ class Lab:
         return self.client("sts", profile).get_caller_identity()["Arn"]
 
     def aws(self, command: str, profile: str | None = None, timeout: float = 120) -> CliResult:
-        """Run an `aws ...` shell command (pipes allowed) as ``profile``."""
+        """Run an `aws ...` shell command (pipes allowed) as ``profile``.
+
+        On the emulator, a plain ``aws ARGS`` (or ``echo WORD | aws ARGS``) runs the AWS
+        CLI's own code in this process: the same driver, files and answers, without the
+        second or more a new `aws` process costs. Anything else goes to bash.
+        """
+        simple = _simple_cli(command) if self.target == targets.EMULATOR else None
+        if simple is not None:
+            returncode, stdout, stderr = _cli_in_process(*simple, profile=profile)
+            return CliResult(command, profile, returncode, stdout, stderr)
         env = dict(os.environ)
         if profile:
             env["AWS_PROFILE"] = profile
@@ -114,8 +125,91 @@ class Lab:
     def banner(self, lesson: str) -> str:
         where = ("the embedded emulator (offline, nothing leaves this machine)"
                  if self.target == targets.EMULATOR else f"REAL AWS account {self.account_id}")
-        return (f"labkit lesson {lesson} for NAME={self.name!r}: {where}, region {self.region}.\n"
+        text = (f"labkit lesson {lesson} for NAME={self.name!r}: {where}, region {self.region}.\n"
                 f"Lab-local AWS files: {self.files.folder} (your ~/.aws is not used).")
+        if self.shared:
+            text += (f"\nThis lab is shared by your notebooks and terminals; in a terminal: "
+                     f'eval "$(labkit emulator env --name {self.name})"')
+        return text
+
+
+_SHELL_OPERATORS = {"|", "||", "&", "&&", ";", ";;", ">", ">>", "<", "<<", "(", ")", ">&", "<&"}
+_SHELL_EXPANSIONS = set("$`*?~{}[]!\\")
+
+
+def _simple_cli(command: str) -> tuple[list[str], bytes] | None:
+    """(aws arguments, stdin) for ``aws ARGS`` or ``echo WORDS | aws ARGS``; None when the
+    shell would do more (expansions, redirections, other programs)."""
+    import shlex
+
+    if any(ch in _SHELL_EXPANSIONS for ch in command) or "\n" in command:
+        return None
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        return None  # unbalanced quotes: let bash say so
+    stdin = b""
+    if tokens[:1] == ["echo"] and "|" in tokens:
+        bar = tokens.index("|")
+        words = tokens[1:bar]
+        if not words or any(w.startswith("-") or w in _SHELL_OPERATORS for w in words):
+            return None
+        stdin, tokens = (" ".join(words) + "\n").encode(), tokens[bar + 1:]
+    if tokens[:1] != ["aws"] or any(t in _SHELL_OPERATORS for t in tokens):
+        return None
+    return tokens[1:], stdin
+
+
+_CLI_LOADER = []
+
+
+def _share_model_loader(session) -> None:
+    """One botocore model loader for every in-process CLI run: a fresh session would
+    parse the same JSON service models (~0.3 s for S3's) again on every command."""
+    if _CLI_LOADER:
+        session.register_component("data_loader", _CLI_LOADER[0])
+    else:
+        _CLI_LOADER.append(session.get_component("data_loader"))
+
+
+def _cli_in_process(args: list[str], stdin: bytes, profile: str | None) -> tuple[int, str, str]:
+    """Run the AWS CLI's driver here on ARGS: (exit status, stdout, stderr), as a process."""
+    import contextlib
+    import io
+
+    from awscli.clidriver import create_clidriver
+
+    out, err = io.BytesIO(), io.BytesIO()
+    streams = {"stdin": io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"),
+               "stdout": io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+               "stderr": io.TextIOWrapper(err, encoding="utf-8", errors="replace",
+                                          write_through=True)}
+    saved = {name: getattr(sys, name) for name in streams}
+    saved_profile = os.environ.get("AWS_PROFILE")
+    try:
+        if profile:
+            os.environ["AWS_PROFILE"] = profile
+        for name, stream in streams.items():
+            setattr(sys, name, stream)
+        driver = create_clidriver()
+        _share_model_loader(driver.session)
+        try:
+            status = driver.main(list(args))
+        except SystemExit as exc:  # argparse's usage errors exit, as `aws` would
+            status = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        for name, stream in saved.items():
+            setattr(sys, name, stream)
+        with contextlib.suppress(Exception):
+            streams["stdout"].flush(), streams["stderr"].flush()
+        if saved_profile is None:
+            os.environ.pop("AWS_PROFILE", None)
+        else:
+            os.environ["AWS_PROFILE"] = saved_profile
+    return int(status or 0), out.getvalue().decode("utf-8", "replace"), \
+        err.getvalue().decode("utf-8", "replace")
 
 
 def start(name: str = "demo", lesson: str | int = "00", *, target: str | None = None,
@@ -129,7 +223,7 @@ def start(name: str = "demo", lesson: str | int = "00", *, target: str | None = 
     lesson = course.normalize(lesson)
     netguard.install_if_requested()
     chosen = targets.choose(target)
-    lab = _start_emulator(names) if chosen == targets.EMULATOR else _start_aws(names)
+    lab = _start_emulator(names, verbose) if chosen == targets.EMULATOR else _start_aws(names)
     if rebuild:
         course.build_upto(lab, lesson)
     if verbose:
@@ -152,20 +246,42 @@ def _venv_path() -> str:
     return path if path.split(os.pathsep)[0] == bin_dir else bin_dir + os.pathsep + path
 
 
-def _start_emulator(names: Names) -> Lab:
-    from labkit.emulator import attached_from_environment, ensure_running
+def _start_emulator(names: Names, verbose: bool = True) -> Lab:
+    from labkit.emulator import attached_from_environment, ensure_running, sandbox
 
     # Real credentials and profiles go first: even importing moto reads the AWS
     # environment, and a profile that only exists in ~/.aws would break it.
     targets.scrub_environment(os.environ)
-    # A grader or the terminal sandbox may run the emulator outside this kernel.
-    emulator = attached_from_environment() or ensure_running(config.labkit_home())
+    # A grader (or make run) runs the emulator outside this kernel, with private files.
+    emulator = attached_from_environment()
+    if emulator is None and sandbox.shared_enabled():
+        return _attach_shared(names, verbose)
+    emulator = emulator or ensure_running(config.labkit_home())
     folder = config.labkit_home() / names.name / f"emulator-{os.getpid()}"
     _remove_stale_folders(folder.parent)
-    files = LabFiles(folder / "aws")
+    return _lab_on(names, emulator, LabFiles(folder / "aws"))
+
+
+def _attach_shared(names: Names, verbose: bool = True) -> Lab:
+    """The learner's one lab (started in the background if none runs), shared by every
+    kernel and terminal of NAME: the same account and the same lab-local profiles."""
+    from labkit.emulator import sandbox
+
+    state, started = sandbox.ensure(names.name)
+    sandbox.register_client(names.name)
+    if started and verbose:
+        print(f"Started the lab for {names.name} in the background (pid {state['pid']}); "
+              f"other notebooks and terminals share it.")
+    lab = _lab_on(names, sandbox.attach(state), LabFiles(sandbox.files_folder(names.name)))
+    lab.shared = True
+    return lab
+
+
+def _lab_on(names: Names, emulator, files: LabFiles) -> Lab:
     region = config.region()
     root = emulator.root
-    files.write_profile("default", root.access_key_id, root.secret_access_key, region)
+    if files.access_key_id("default") != root.access_key_id:
+        files.write_profile("default", root.access_key_id, root.secret_access_key, region)
     env = {**emulator.client_environ(), **files.environ(), "AWS_DEFAULT_REGION": region,
            "AWS_REGION": region, "PATH": _venv_path(), "LABKIT_NAME": names.name}
     _apply_environment(env)

@@ -6,6 +6,10 @@ import os
 
 import pytest
 
+# Tests keep private labs (an emulator per process, as make run and regrading do);
+# tests of the shared lab turn it on for themselves with their own LABKIT_HOME.
+os.environ["LABKIT_SHARED_LAB"] = "0"
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_home(tmp_path_factory):

@@ -1,17 +1,36 @@
-"""The terminal sandbox: ``labkit emulator start|env|status|stop``.
+"""One lab per learner NAME on a machine, shared like one AWS account.
 
-``start`` launches a background process that runs the emulator with the lab
-built through a lesson (reference solutions) and records itself in a state
-file, ``LABKIT_HOME/NAME/sandbox.json``. ``env`` prints the exports a shell needs,
-so ``eval "$(labkit emulator env)"`` followed by
-``aws --profile engineer-demo s3 ls s3://demo-analysis/`` works anywhere.
+The lab is a background process (``python -m labkit.emulator.sandbox --serve``)
+running the emulator. Every notebook kernel of that learner attaches to it
+(``labkit.start`` starts it first if needed), and so does a terminal after
+``eval "$(labkit emulator env --name NAME)"``: one account, one set of
+lab-local profiles, whatever process makes the call. Its state survives kernel
+restarts; it ends with ``labkit emulator stop`` or after an idle timeout.
+
+Everything lives in ``LABKIT_HOME/NAME/``:
+
+* ``sandbox.json``: the state (pid, URL, the client environment), written once
+  the lab answers; a file whose process is gone, is no lab, or no longer answers
+  is stale and removed by :func:`read_state`;
+* ``sandbox-attach.json``: what a kernel needs to attach (mode 0600: holds the
+  lab root's secret);
+* ``aws/config`` and ``aws/credentials``: the lab-local profiles every process shares;
+* ``clients/PID``: kernels and JupyterLab terminals using it now (the lab is not idle
+  while one lives);
+* ``sandbox.log``, ``sandbox.lock``.
+
+``make run``, the tests and regrading keep their own labs: they set
+``LABKIT_SHARED_LAB=0`` (a private emulator per kernel, or the grader's, attached
+with LABKIT_EMULATOR_ATTACH) and their own LABKIT_HOME.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,87 +39,252 @@ from pathlib import Path
 from labkit import config
 from labkit.pids import alive
 
-START_TIMEOUT = 180  # seconds for the background process to build the lab
+START_TIMEOUT = 180  # seconds for the background process to answer
+#: Seconds without a request and without a live attached kernel before a lab stops.
+DEFAULT_IDLE_TIMEOUT = 2 * 3600
+SHARED_VARIABLE = "LABKIT_SHARED_LAB"
+IDLE_VARIABLE = "LABKIT_LAB_IDLE_TIMEOUT"
+_SERVE_MARK = "labkit.emulator.sandbox"
 
 
 class SandboxError(RuntimeError):
     """A sandbox command cannot do what was asked; the message says why."""
 
 
+def shared_enabled() -> bool:
+    """True unless LABKIT_SHARED_LAB=0 (make run, tests, regrading: private labs)."""
+    return os.environ.get(SHARED_VARIABLE, "1").strip() not in ("0", "false", "no", "off")
+
+
+def idle_timeout() -> float:
+    raw = os.environ.get(IDLE_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_IDLE_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SandboxError(f"{IDLE_VARIABLE}={raw!r} is not a number of seconds "
+                           f"(e.g. {IDLE_VARIABLE}=3600)") from None
+    if value <= 0:
+        raise SandboxError(f"{IDLE_VARIABLE} must be more than 0 seconds, not {raw}")
+    return value
+
+
+# --- where things live ------------------------------------------------------------
+def lab_dir(name: str) -> Path:
+    return config.labkit_home() / name
+
+
 def state_file(name: str) -> Path:
-    return config.labkit_home() / name / "sandbox.json"
+    return lab_dir(name) / "sandbox.json"
 
 
 def log_file(name: str) -> Path:
-    return config.labkit_home() / name / "sandbox.log"
+    return lab_dir(name) / "sandbox.log"
+
+
+def attach_file(name: str) -> Path:
+    return lab_dir(name) / "sandbox-attach.json"
+
+
+def files_folder(name: str) -> Path:
+    """The lab-local AWS files every process of the lab shares."""
+    return lab_dir(name) / "aws"
+
+
+def _clients_dir(name: str) -> Path:
+    return lab_dir(name) / "clients"
+
+
+# --- is it running? ----------------------------------------------------------------
+def gone(pid: int) -> bool:
+    """True when process PID has ended. A lab that ended while its starter still runs is
+    that starter's zombie until reaped: reap it if it is ours, and never count a zombie."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+    if not alive(pid):
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc (not Linux): alive() is all we know
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def _is_lab_process(pid: int) -> bool:
+    """The pid is alive and runs a lab (not another program that reused the pid)."""
+    if gone(pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return True  # no /proc (not Linux): trust the pid
+    return _SERVE_MARK in cmdline and "--serve" in cmdline
+
+
+def _answers(url: str, timeout: float = 2.0) -> bool:
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _clean(name: str) -> None:
+    for path in (state_file(name), attach_file(name)):
+        path.unlink(missing_ok=True)
 
 
 def read_state(name: str) -> dict | None:
-    """The running sandbox's state, or None. A stale file (dead process) is removed."""
+    """The running lab's state, or None. A stale state (the process is gone, is not a
+    lab, or no longer answers on its port) is removed, with its attach file."""
     path = state_file(name)
     try:
         state = json.loads(path.read_text())
+        pid = int(state["pid"])
+        url = state["url"]
     except FileNotFoundError:
         return None
-    except (json.JSONDecodeError, OSError):
-        path.unlink(missing_ok=True)  # half-written or corrupt: nothing runs behind it
+    except (ValueError, KeyError, TypeError, OSError):
+        _clean(name)  # half-written or corrupt: nothing runs behind it
         return None
-    if not alive(int(state.get("pid", 0))):
-        path.unlink(missing_ok=True)
+    if not _is_lab_process(pid) or not _answers(url):
+        if _is_lab_process(pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)  # a lab that stopped answering: end it
+        _clean(name)
         return None
     return state
 
 
-def all_states() -> dict[str, dict | None]:
+def running() -> dict[str, dict]:
+    """{NAME: state} of every lab running under LABKIT_HOME (stale ones cleaned)."""
     home = config.labkit_home()
     names = sorted(p.parent.name for p in home.glob("*/sandbox.json")) if home.exists() else []
-    return {name: read_state(name) for name in names}
+    states = {name: read_state(name) for name in names}
+    return {name: state for name, state in states.items() if state}
 
 
-def start(name: str, upto: str | None) -> tuple[dict, bool]:
-    """Start the sandbox for NAME (or find the running one). Returns (state, started_now)."""
-    from labkit import course
+def resolve(name: str | None) -> str:
+    """NAME, or the one running lab's name; several or none: a clear error."""
+    if name:
+        return name
+    labs = running()
+    if len(labs) == 1:
+        return next(iter(labs))
+    if not labs:
+        raise SandboxError("No lab is running. Start one with: labkit emulator start "
+                           "--name NAME (or run a lesson's labkit.start cell).")
+    listing = "\n".join(f"  {n} (pid {s['pid']}, since {s['started']})" for n, s in labs.items())
+    raise SandboxError(f"{len(labs)} labs are running; say which with --name NAME:\n{listing}")
+
+
+# --- start, attach, stop -------------------------------------------------------------
+@contextlib.contextmanager
+def _locked(name: str):
+    """One starter at a time per NAME (two kernels opened together start one lab)."""
+    import fcntl
+
+    lock = lab_dir(name) / "sandbox.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure(name: str, timeout: float | None = None) -> tuple[dict, bool]:
+    """NAME's lab, started in the background if none runs. Returns (state, started_now)."""
     from labkit.names import validate_name
 
     validate_name(name)
-    upto = course.normalize(upto) if upto else None
-    running = read_state(name)
-    if running:
-        return running, False
+    timeout = idle_timeout() if timeout is None else timeout
+    with _locked(name):
+        state = read_state(name)
+        if state:
+            return state, False
+        return _launch(name, timeout), True
+
+
+def _launch(name: str, timeout: float) -> dict:
     log = log_file(name)
     log.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "labkit.emulator.sandbox", "--serve", name, upto or ""]
+    command = [sys.executable, "-m", _SERVE_MARK, "--serve", name, str(timeout)]
+    # The lab must not inherit real credentials, nor a private-lab switch meant for a test.
+    from labkit.target import scrub_environment
+
+    env = dict(os.environ)
+    scrub_environment(env)
     with open(log, "w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                   stdin=subprocess.DEVNULL, start_new_session=True,
+                                   cwd=str(lab_dir(name)))
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         state = read_state(name)
-        if state:
-            return state, True
+        if state and int(state["pid"]) == process.pid:
+            return state
         if process.poll() is not None:
-            raise SandboxError(f"the sandbox exited while starting; its log says:\n{log.read_text()[-2000:]}")
-        time.sleep(0.2)
+            raise SandboxError(f"the lab for {name} exited while starting; its log "
+                               f"({log}) says:\n{log.read_text()[-2000:]}")
+        time.sleep(0.1)
     process.terminate()
-    raise SandboxError(f"the sandbox did not start within {START_TIMEOUT} s; see {log}")
+    raise SandboxError(f"the lab for {name} did not start within {START_TIMEOUT} s; see {log}")
+
+
+def attach(state: dict):
+    """An AttachedEmulator for a running lab's state."""
+    from labkit.emulator.server import AttachedEmulator
+
+    try:
+        return AttachedEmulator(json.loads(Path(state["attach_file"]).read_text()))
+    except (OSError, ValueError, KeyError) as exc:
+        raise SandboxError(f"the lab for {state.get('name')} is running but its attach file "
+                           f"cannot be read ({exc}); stop it with labkit emulator stop") from None
+
+
+def register_client(name: str, pid: int | None = None) -> None:
+    """Record that process PID uses the lab: it is not idle while PID lives."""
+    folder = _clients_dir(name)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / str(pid or os.getpid())).touch()
+
+
+def live_clients(name: str) -> list[int]:
+    """Pids of attached kernels still alive (files of the dead are removed)."""
+    found = []
+    for path in _clients_dir(name).glob("*"):
+        if path.name.isdigit() and alive(int(path.name)):
+            found.append(int(path.name))
+        else:
+            path.unlink(missing_ok=True)
+    return sorted(found)
 
 
 def stop(name: str) -> bool:
-    """Stop NAME's sandbox; False if none was running."""
+    """Stop NAME's lab; False if none was running."""
     state = read_state(name)
     if not state:
         return False
-    os.kill(int(state["pid"]), signal.SIGTERM)
+    pid = int(state["pid"])
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
     for _ in range(100):
-        if not alive(int(state["pid"])):
+        if gone(pid):
             break
-        time.sleep(0.1)
-    state_file(name).unlink(missing_ok=True)
+        time.sleep(0.05)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    _clean(name)
     return True
 
 
 def exports(state: dict, profile: str | None = None) -> str:
-    """Shell lines that point AWS clients at the sandbox."""
+    """Shell lines that point AWS clients (the CLI, boto3) at the lab."""
     env = dict(state["environ"])
     if profile:
         env["AWS_PROFILE"] = profile
@@ -113,37 +297,77 @@ def exports(state: dict, profile: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _serve(name: str, upto: str) -> None:
-    """The background process: build the lab, publish the state file, wait for SIGTERM."""
-    import labkit
-    from labkit import course
+def profiles(name: str) -> list[str]:
+    from labkit.credentials import LabFiles
 
-    lab = labkit.start(name, lesson="00", verbose=False)
-    if upto:
-        course.build_through(lab, upto)
-    from labkit.emulator import write_attach_file
+    return LabFiles(files_folder(name)).profiles()
 
-    attach = write_attach_file(lab.emulator, config.labkit_home() / name / "sandbox-attach.json")
-    state = {"pid": os.getpid(), "name": name, "upto": upto, "url": lab.emulator.url,
-             "attach_file": str(attach),
-             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "environ": lab.environ,
-             "profiles": lab.files.profiles()}
+
+# --- the background process ----------------------------------------------------------
+def _serve(name: str, timeout: float) -> None:
+    """Run the emulator, publish the state file, stop on SIGTERM or when idle."""
+    import shutil
+
+    from labkit.credentials import LabFiles
+    from labkit.emulator.server import Emulator, write_attach_file
+    from labkit.target import scrub_environment
+
+    scrub_environment(os.environ)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append("stopped"))
+    signal.signal(signal.SIGINT, lambda *_: stopping.append("interrupted"))
+    emulator = Emulator(config.labkit_home()).start()
+    # A new lab is a new account: keys saved for an earlier one are meaningless.
+    shutil.rmtree(files_folder(name), ignore_errors=True)
+    shutil.rmtree(_clients_dir(name), ignore_errors=True)
+    files, region = LabFiles(files_folder(name)), config.region()
+    files.write_profile("default", emulator.root.access_key_id,
+                        emulator.root.secret_access_key, region)
+    attach_path = write_attach_file(emulator, attach_file(name))
+    environ = {**emulator.client_environ(), **files.environ(), "AWS_DEFAULT_REGION": region,
+               "AWS_REGION": region, "LABKIT_NAME": name}
+    state = {"pid": os.getpid(), "name": name, "url": emulator.url, "upto": None,
+             "attach_file": str(attach_path), "idle_timeout": timeout,
+             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "environ": environ}
+    _write_state(name, state)
+    print(f"labkit lab for {name} serving at {emulator.url}; stops after {timeout:g} s idle",
+          flush=True)
+    try:
+        while not stopping:
+            time.sleep(min(5.0, max(0.2, timeout / 4)))
+            idle = time.monotonic() - emulator.last_request
+            if idle >= timeout and not live_clients(name):
+                stopping.append(f"idle for {idle:.0f} s with no kernel attached")
+    finally:
+        print(f"labkit lab for {name} stopping: {stopping[0] if stopping else 'error'}",
+              flush=True)
+        if read_pid(name) == os.getpid():
+            _clean(name)
+        emulator.stop()
+
+
+def read_pid(name: str) -> int | None:
+    try:
+        return int(json.loads(state_file(name).read_text())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_state(name: str, state: dict) -> None:
     path = state_file(name)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text(json.dumps(state, indent=2))
+    os.chmod(tmp, 0o600)
     os.replace(tmp, path)  # atomic: readers never see half a file
 
-    def finish(*_):
-        path.unlink(missing_ok=True)
-        attach.unlink(missing_ok=True)
-        sys.exit(0)
 
-    signal.signal(signal.SIGTERM, finish)
-    signal.signal(signal.SIGINT, finish)
-    print(f"labkit sandbox for {name} serving at {lab.emulator.url}", flush=True)
-    while True:
-        signal.pause()
+def record_upto(name: str, lesson: str) -> None:
+    """Note in the state that the lab holds the end state of lessons through LESSON."""
+    with _locked(name):
+        state = read_state(name)
+        if state and (state.get("upto") or "") < lesson:
+            _write_state(name, {**state, "upto": lesson})
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--serve"]:
-    _serve(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")
+    _serve(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else DEFAULT_IDLE_TIMEOUT)

@@ -1,7 +1,8 @@
 """The embedded emulator: moto plus labkit's fidelity layer, served on loopback.
 
-One emulator runs per process (a notebook kernel, a test, or the terminal
-sandbox started by ``labkit emulator start``). Clients reach it as an HTTPS
+One emulator runs per process: a learner's shared lab (the background process of
+labkit.emulator.sandbox, which every kernel and terminal of that learner attaches
+to), a private one in a kernel or test (LABKIT_SHARED_LAB=0), or a grader's. Clients reach it as an HTTPS
 proxy: see labkit.emulator.proxy for why.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import secrets
 import string
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +52,8 @@ class Emulator:
         self.root = _new_root_credentials()
         self._port, self._verbose = port, verbose
         self._server = None
+        #: time.monotonic() of the last request served: a shared lab stops when idle.
+        self.last_request = time.monotonic()
 
     # --- life cycle --------------------------------------------------------
     def start(self) -> "Emulator":
@@ -62,8 +66,15 @@ class Emulator:
         app = make_app(root_access_key_id=self.root.access_key_id,
                        root_secret_access_key=self.root.secret_access_key, enforce=self.enforce)
         ca = CertificateAuthority(self.home / "tls")
-        self._server = ProxyServer(app, ca, port=self._port, verbose=self._verbose).start()
+        self._server = ProxyServer(self._noting_activity(app), ca, port=self._port, verbose=self._verbose).start()
         return self
+
+    def _noting_activity(self, app):
+        def noted(environ, start_response):
+            self.last_request = time.monotonic()
+            return app(environ, start_response)
+
+        return noted
 
     def stop(self) -> None:
         if self._server is not None:

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 from labkit import course
 
-#: (lesson id, module) pairs that create resources but are no lesson's builder in
-#: course.LESSONS (nothing later depends on them, so start() does not rebuild them).
+#: (lesson id, module) pairs torn down even when a lesson list given to teardown_all has no
+#: builder for them (every lesson of course.LESSONS has one today; duplicates are dropped).
 TEARDOWN_ONLY: tuple[tuple[str, str], ...] = (
     ("05", "labkit.topics.scaling"),
     ("06", "labkit.topics.sagemaker_domain"),
