@@ -62,7 +62,9 @@ ALLOW_ALL = {"Version": "2012-10-17",
                             "Resource": "*"}]}
 _TIMES = ("aws:currenttime", "aws:epochtime")
 #: z3 per query; a check that needs longer answers FAIL "might grant".
-TIMEOUT_MS = 20000
+TIMEOUT_MS = 8000
+#: the quick first pass with representative caller names (see _run)
+QUICK_MS = 1000
 #: time allowed to find a more readable counterexample (else the first model is shown)
 PREFERENCE_MS = 100
 STATS = {"first": 0.0, "nicer": 0.0}
@@ -162,12 +164,13 @@ class _Query:
         bounds = {k: v + 2 for k, v in counts.items()}
         derived = {k: v for k, v in cand.derived.items()}
         self.ra = None
+        symbolic_ra = "aws:resourceaccount" in counts
         if mode == "resource":
             if cand.signed:
-                self.ra, ra_cons = cand.resource_account()
+                self.ra, ra_cons = cand.resource_account(symbolic_ra)
                 derived["aws:resourceaccount"] = (self.ra, None)
             else:
-                self.ra, ra_cons = cand.resource_account()
+                self.ra, ra_cons = cand.resource_account(symbolic_ra)
                 self.ra_n = z3.Int(f"resource_account#n[{cand.label}]")
                 ra_cons = ra_cons + [self.ra_n >= 0, self.ra_n <= 1]
                 derived["aws:resourceaccount"] = ("optional", self.ra, self.ra_n)
@@ -207,15 +210,18 @@ class _Query:
         return (self.mode, self.cand.signed, self.cand.same, self.cand.kind == "root", levels)
 
 
-def _solve(query: _Query, goal, restrict=()) -> Tuple[str, Optional[z3.ModelRef]]:
+def _solve(query: _Query, goal, restrict=(), timeout_ms: int = 0,
+           prefer: bool = True) -> Tuple[str, Optional[z3.ModelRef]]:
     solver = z3.Solver()
-    solver.set("timeout", TIMEOUT_MS)
+    solver.set("timeout", timeout_ms or TIMEOUT_MS)
     solver.add(*query.space.constraints)
     solver.add(*restrict)
     solver.add(goal)
     t0 = time.perf_counter()
     answer = solver.check()
     STATS["first"] += time.perf_counter() - t0
+    if answer == z3.sat and not prefer:
+        return "sat", solver.model()
     if answer == z3.sat:
         first = solver.model()
         # A readable counterexample when one exists (aws partition, short names, an ARN).
@@ -237,8 +243,9 @@ def _uses_derived(policies) -> bool:
     return bool(keys & set(DERIVED))
 
 
-def _classes(policies, mode: str, public_accounts=(), public_only=False) -> List[Candidate]:
-    keys = encode.keys_and_atoms(policies)
+def _classes(policies, mode: str, public_accounts=(), public_only=False,
+             keys=None) -> List[Candidate]:
+    keys = encode.keys_and_atoms(policies) if keys is None else keys
     if mode == "identity":
         return identity_candidates(keys)
     return resource_candidates(policies, public_only, public_accounts, keys)
@@ -338,12 +345,30 @@ def _might(reason: str) -> List[dict]:
 
 
 def _run(check: str, grants: Policy, not_policy: Optional[Policy], mode: str,
-         domain: Domain, restrict_fn=None, cands: Optional[List[Candidate]] = None,
-         extra_fn=None) -> CheckResult:
-    """Ask z3, caller class by caller class; confirm a model with evaluate."""
+         domain: Domain, restrict_fn=None, classes=None) -> CheckResult:
+    """Ask z3, caller class by caller class; confirm a model with evaluate.
+
+    When the policies read the caller's derived keys (aws:username, ...), a quick first
+    pass tries every class with representative names: most over-broad policies are
+    caught there with a readable counterexample. The proof itself is the second pass,
+    with those names symbolic.
+    """
     policies = [grants] + ([not_policy] if not_policy is not None else [])
-    cands = cands if cands is not None else _classes(policies, mode)
-    dedupe = not _uses_derived(policies)
+    classes = classes or (lambda keys: _classes(policies, mode, keys=keys))
+    keys = encode.keys_and_atoms(policies)
+    if _uses_derived(policies):
+        found = _pass(check, policies, mode, domain, restrict_fn, classes(()), QUICK_MS,
+                      prefer=False)
+        if found is not None and found.counterexample is not None:
+            return found
+    found = _pass(check, policies, mode, domain, restrict_fn, classes(keys), TIMEOUT_MS)
+    return found if found is not None else CheckResult(check, "PASS")
+
+
+def _pass(check, policies, mode, domain, restrict_fn, cands, timeout_ms, prefer=True):
+    """A confirmed FAIL, a "might grant" FAIL, or None when every class is unsatisfiable."""
+    grants, not_policy = policies[0], policies[1] if len(policies) > 1 else None
+    dedupe = not _uses_derived(policies) or not prefer
     seen = set()
     doubts: List[str] = []
     for cand in cands:
@@ -357,13 +382,12 @@ def _run(check: str, grants: Policy, not_policy: Optional[Policy], mode: str,
         if not_policy is not None:
             goal = z3.And(goal, z3.Not(query.grants(not_policy)))
         restrict = restrict_fn(query.space) if restrict_fn else []
-        if extra_fn:
-            restrict = list(restrict) + extra_fn(query.space)
-        answer, model = _solve(query, goal, restrict)
+        answer, model = _solve(query, goal, restrict, timeout_ms, prefer)
         if answer == "unsat":
             continue
         if answer == "unknown":
-            doubts.append(f"the solver gave no answer in time for {cand.label}")
+            doubts.append(f"the solver found no answer within {timeout_ms} ms for the caller "
+                          f"class {cand.label}")
             continue
         request, ev = _render(query, model)
         evaluation = {"mode": mode, "identity": ev["identity"], "grants": grants,
@@ -376,7 +400,7 @@ def _run(check: str, grants: Policy, not_policy: Optional[Policy], mode: str,
         doubts.append(f"{why} (caller class {cand.label}; unconfirmed request {request!r})")
     if doubts:
         return CheckResult(check, "FAIL", _might(doubts[0]), None, None, might_grant=doubts[0])
-    return CheckResult(check, "PASS")
+    return None
 
 
 # ----------------------------------------------------------------------------- the checks
@@ -440,7 +464,7 @@ def check_no_public_access(policy, resource_type: str) -> CheckResult:
     domain = Domain(_named_actions([p]))
     spans = [domain.service_span(s) for s in services]
     accounts = sorted(set(re.findall(r"(?<!\d)\d{12}(?!\d)", json.dumps(p.doc))))
-    cands = _classes([p], "resource", accounts, public_only=True)
+    classes = lambda keys: _classes([p], "resource", accounts, True, keys)  # noqa: E731
     fixed = _fixed_values(p)
 
     def restrict(space):
@@ -455,7 +479,7 @@ def check_no_public_access(policy, resource_type: str) -> CheckResult:
                     out.append(z3.Not(encode._ip_matcher(net, space)(slot)))
         return out
 
-    return _run("public", p, None, "resource", domain, restrict, cands)
+    return _run("public", p, None, "resource", domain, restrict, classes)
 
 
 def _fixed_values(policy: Policy) -> Dict[str, Tuple[List[str], list]]:

@@ -12,7 +12,7 @@ The symbolic request (:class:`Space`):
   tuple satisfying a formula, the sub-tuple holding one witness per true exists-atom
   (and two values when "exactly one" is false) keeps every atom's truth value, so
   a tuple of ``atoms + 2`` slots is as good as any size (tests/policy/analyze/
-  test_bound.py checks the argument on random formulas);
+  test_properties.py draws multi-valued contexts against it);
 - the principal's derived keys (aws:PrincipalArn, aws:PrincipalAccount, ...) come
   from the principal class being checked (principals.py), not from free slots.
 
@@ -283,25 +283,26 @@ class Space:
 # ----------------------------------------------------------------------------- variables
 
 def resolve(tokens, space: Space):
-    """[(term, is_literal_text, wild)] for TOKENS and the Bool "every variable resolved".
+    """The ways TOKENS resolve: [(guard, [(term, literal text or None, wild)])].
 
     A variable takes its key's value when the key has exactly one value, else its
     default, else the string matches nothing (labkit.policy.variables.resolve_tokens).
+    Each way is a separate alternative (no z3 If inside a string: z3 solves the
+    alternatives far faster).
     """
-    pieces, defined = [], []
+    ways = [([], [])]
     for kind, a, b in tokens:
         if kind == "lit":
-            pieces.append((sval(a), a, b))
+            ways = [(g, p + [(sval(a), a, b)]) for g, p in ways]
             continue
         key = space.key(a)
         space.used(a, "String")
         one, value = key.single()
+        options = [(one, value)]
         if b is not None:
-            pieces.append((z3.If(one, value, sval(b)), None, False))
-        else:
-            pieces.append((value, None, False))
-            defined.append(one)
-    return pieces, z3.And(*defined) if defined else z3.BoolVal(True)
+            options.append((z3.Not(one), sval(b)))
+        ways = [(g + [cond], p + [(term, None, False)]) for g, p in ways for cond, term in options]
+    return [(z3.And(*g) if g else z3.BoolVal(True), p) for g, p in ways]
 
 
 def pattern_match(target, raw: str, space: Space, arn: bool):
@@ -316,7 +317,11 @@ def pattern_match(target, raw: str, space: Space, arn: bool):
             r, colons = glob_re(text, wild, colons)
             parts.append(r)
         return z3.InRe(target, concat_re(parts))
-    pieces, defined = resolve(tokens, space)
+    return z3.Or(*[z3.And(guard, _pieces_match(target, pieces, space, arn))
+                   for guard, pieces in resolve(tokens, space)])
+
+
+def _pieces_match(target, pieces, space: Space, arn: bool):
     last_var = max(i for i, (_t, text, _w) in enumerate(pieces) if text is None)
     head, tail = pieces[:last_var + 1], pieces[last_var + 1:]
     if any(text is not None and wild and ("*" in text or "?" in text) for _t, text, wild in head):
@@ -332,15 +337,19 @@ def pattern_match(target, raw: str, space: Space, arn: bool):
     for _t, text, wild in tail:
         r, colons = glob_re(text, wild, colons)
         parts.append(r)
+    if not tail:
+        return target == prefix
     rest = z3.SubString(target, z3.Length(prefix), z3.Length(target) - z3.Length(prefix))
-    return z3.And(defined, z3.PrefixOf(prefix, target), z3.InRe(rest, concat_re(parts)))
+    return z3.And(z3.PrefixOf(prefix, target), z3.InRe(rest, concat_re(parts)))
 
 
 def substituted(raw: str, space: Space):
-    """(term, resolved) of a policy value with variables, for exact comparisons."""
-    pieces, defined = resolve(tokenize(raw), space)
-    terms = [t for t, _x, _w in pieces]
-    return (terms[0] if len(terms) == 1 else z3.Concat(*terms)), defined
+    """[(guard, term)]: the values a policy string with variables can take."""
+    out = []
+    for guard, pieces in resolve(tokenize(raw), space):
+        terms = [t for t, _x, _w in pieces]
+        out.append((guard, terms[0] if len(terms) == 1 else z3.Concat(*terms)))
+    return out
 
 
 # ----------------------------------------------------------------------------- conditions
@@ -475,8 +484,7 @@ def _dynamic_matcher(op, raw: str, space: Space):
         return lambda slot: pattern_match(slot.s, raw, space, arn)
     if name in ("StringEquals", "StringNotEquals"):
         def equals(slot):
-            term, ok = substituted(raw, space)
-            return z3.And(ok, slot.s == term)
+            return z3.Or(*[z3.And(g, slot.s == t) for g, t in substituted(raw, space)])
         return equals
     return lambda slot: space.fresh(f"{name} with a policy variable")
 

@@ -39,7 +39,13 @@ from labkit.policy.principals import ANONYMOUS, NO_MATCH, parse_principal, state
 DERIVED = ("aws:principaltype", "aws:principalisawsservice", "aws:principalarn",
            "aws:principalaccount", "aws:username", "aws:userid", "aws:resourceaccount")
 _PATH = z3.Union(z3.Re(z3.StringVal("")), z3.Concat(z3.Star(z3.Range("!", "~")), z3.Re("/")))
-_DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
+_DIGITS = z3.Plus(z3.Range("0", "9"))
+_DIGITS12 = "12 digits"  # marker for _fresh: an account id
+
+
+def digits12(v):
+    """V is a 12-digit account id (faster for z3 than a 12-fold regex loop)."""
+    return z3.And(z3.Length(v) == 12, z3.InRe(v, _DIGITS))
 _PARTITION = z3.Plus(z3.Union(z3.Range("a", "z"), z3.Re("-")))
 
 
@@ -90,14 +96,21 @@ class Candidate:
                        statement_names(st.principal, st.not_principal, self.info))
         return tuple(out)
 
-    def resource_account(self):
-        """(z3 term, constraints) of the resource's account for this class."""
+    def resource_account(self, symbolic: bool = True):
+        """(z3 term, constraints) of the resource's account for this class.
+
+        SYMBOLIC: the policies read aws:ResourceAccount; otherwise one account that
+        is not the caller's stands for every other account."""
+        if self.signed and self.same:
+            return self.account, []
+        if not symbolic:
+            taken = {self.info.account}
+            ra = next(f"{i:012d}" for i in range(1, 10 ** 6) if f"{i:012d}" not in taken)
+            return sval(ra), ([] if not self.signed else [self.account != sval(ra)])
         ra = z3.String(f"resource_account[{self.label}]")
         if not self.signed:
-            return ra, [z3.InRe(ra, _DIGITS12)]
-        if self.same:
-            return self.account, []
-        return ra, [z3.InRe(ra, _DIGITS12), ra != self.account]
+            return ra, [digits12(ra)]
+        return ra, [digits12(ra), ra != self.account]
 
 
 _NICE = z3.Concat(z3.Range("a", "z"), z3.Loop(z3.Union(z3.Range("a", "z"), z3.Re("-")), 2, 12))
@@ -135,6 +148,8 @@ def _fresh(name: str, regex, rep: str, needed: bool) -> Tuple[z3.SeqRef, list]:
         _PREFS[name] = [z3.InRe(v, _NICE)]
     if regex is None:  # a name: no "/" (the last path segment), not empty
         return v, [z3.Length(v) > 0, z3.Not(z3.Contains(v, z3.StringVal("/")))]
+    if regex is _DIGITS12:
+        return v, [digits12(v)]
     return v, [z3.InRe(v, regex)]
 
 
