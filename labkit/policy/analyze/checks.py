@@ -238,6 +238,42 @@ def _solve(query: _Query, goal, restrict=(), timeout_ms: int = 0,
     return ("unsat" if answer == z3.unsat else "unknown"), None
 
 
+def _statement_spans(st, domain: Domain):
+    values = st.raw["Action"] if "Action" in st.raw else st.raw["NotAction"]
+    return domain.matching(values if isinstance(values, list) else [values])
+
+
+def _regions(policies, domain: Domain, limit=None) -> List[Tuple[frozenset, int]]:
+    """The action domain cut into classes on which every statement's Action matches alike.
+
+    Returns [(ids of the statements whose Action/NotAction matches, one action index)]:
+    every action of a class gets the same decision for the same rest of the request, so
+    one representative per class is exact, and z3 no longer reasons about actions.
+    LIMIT: the checked actions' intervals (None: every action).
+    """
+    statements = [st for p in policies for st in p.statements]
+    spans = {id(st): _statement_spans(st, domain) for st in statements}
+    cuts = {0, domain.size}
+    for st in statements:
+        for lo, hi in spans[id(st)]:
+            cuts.update((lo, hi))
+    for lo, hi in limit or ():
+        cuts.update((lo, hi))
+    points = sorted(c for c in cuts if 0 <= c <= domain.size)
+    found: Dict[frozenset, int] = {}
+    for lo, hi in zip(points, points[1:]):
+        if lo >= hi or (limit is not None and not _inside(lo, limit)):
+            continue
+        sig = frozenset(id(st) for st in statements
+                        if _inside(lo, spans[id(st)]) != st.not_action)
+        found.setdefault(sig, lo)
+    return list(found.items())
+
+
+def _inside(i: int, spans) -> bool:
+    return any(lo <= i < hi for lo, hi in spans)
+
+
 def _uses_derived(policies) -> bool:
     keys = set(encode.keys_and_atoms(policies))
     return bool(keys & set(DERIVED))
@@ -345,7 +381,7 @@ def _might(reason: str) -> List[dict]:
 
 
 def _run(check: str, grants: Policy, not_policy: Optional[Policy], mode: str,
-         domain: Domain, restrict_fn=None, classes=None) -> CheckResult:
+         domain: Domain, restrict_fn=None, classes=None, limit=None) -> CheckResult:
     """Ask z3, caller class by caller class; confirm a model with evaluate.
 
     When the policies read the caller's derived keys (aws:username, ...), a quick first
@@ -356,48 +392,65 @@ def _run(check: str, grants: Policy, not_policy: Optional[Policy], mode: str,
     policies = [grants] + ([not_policy] if not_policy is not None else [])
     classes = classes or (lambda keys: _classes(policies, mode, keys=keys))
     keys = encode.keys_and_atoms(policies)
+    allow_ids = {id(st) for st in grants.statements if st.effect == "Allow"}
+    regions = [(sig, rep) for sig, rep in _regions(policies, domain, limit) if sig & allow_ids]
     if _uses_derived(policies):
         found = _pass(check, policies, mode, domain, restrict_fn, classes(()), QUICK_MS,
-                      prefer=False)
+                      regions, prefer=False)
         if found is not None and found.counterexample is not None:
             return found
-    found = _pass(check, policies, mode, domain, restrict_fn, classes(keys), TIMEOUT_MS)
+    found = _pass(check, policies, mode, domain, restrict_fn, classes(keys), TIMEOUT_MS,
+                  regions)
     return found if found is not None else CheckResult(check, "PASS")
 
 
-def _pass(check, policies, mode, domain, restrict_fn, cands, timeout_ms, prefer=True):
+def _one(check, policies, mode, domain, restrict_fn, cand, region, rep, timeout_ms, prefer,
+         dedupe, seen, doubts):
+    """One caller class and one action class: a confirmed FAIL, or None (doubts noted)."""
+    grants, not_policy = policies[0], policies[1] if len(policies) > 1 else None
+    query = _Query(policies, mode, cand, domain)
+    if dedupe:
+        sig = (query.signature(), region)
+        if sig in seen:
+            return None
+        seen.add(sig)
+    query.space.region = region
+    query.space.constraints.append(query.space.act == rep)
+    goal = query.grants(grants)
+    if not_policy is not None:
+        goal = z3.And(goal, z3.Not(query.grants(not_policy)))
+    restrict = restrict_fn(query.space) if restrict_fn else []
+    answer, model = _solve(query, goal, restrict, timeout_ms, prefer)
+    if answer == "unsat":
+        return None
+    if answer == "unknown":
+        doubts.append(f"the solver found no answer within {timeout_ms} ms for the caller "
+                      f"class {cand.label}")
+        return None
+    request, ev = _render(query, model)
+    evaluation = {"mode": mode, "identity": ev["identity"], "grants": grants, "not": not_policy}
+    if _confirm(request, evaluation):
+        decision = _decision(request, grants, mode, ev["identity"])
+        return CheckResult(check, "FAIL", _reasons_from(decision, grants), request,
+                           evaluation, caller_class=cand.label)
+    why = "; ".join(query.space.inexact) or "z3's model was not confirmed by evaluate"
+    doubts.append(f"{why} (caller class {cand.label}; unconfirmed request {request!r})")
+    return None
+
+
+def _pass(check, policies, mode, domain, restrict_fn, cands, timeout_ms, regions,
+          prefer=True):
     """A confirmed FAIL, a "might grant" FAIL, or None when every class is unsatisfiable."""
     grants, not_policy = policies[0], policies[1] if len(policies) > 1 else None
     dedupe = not _uses_derived(policies) or not prefer
     seen = set()
     doubts: List[str] = []
     for cand in cands:
-        query = _Query(policies, mode, cand, domain)
-        if dedupe:
-            sig = query.signature()
-            if sig in seen:
-                continue
-            seen.add(sig)
-        goal = query.grants(grants)
-        if not_policy is not None:
-            goal = z3.And(goal, z3.Not(query.grants(not_policy)))
-        restrict = restrict_fn(query.space) if restrict_fn else []
-        answer, model = _solve(query, goal, restrict, timeout_ms, prefer)
-        if answer == "unsat":
-            continue
-        if answer == "unknown":
-            doubts.append(f"the solver found no answer within {timeout_ms} ms for the caller "
-                          f"class {cand.label}")
-            continue
-        request, ev = _render(query, model)
-        evaluation = {"mode": mode, "identity": ev["identity"], "grants": grants,
-                      "not": not_policy}
-        if _confirm(request, evaluation):
-            decision = _decision(request, grants, mode, ev["identity"])
-            return CheckResult(check, "FAIL", _reasons_from(decision, grants), request,
-                               evaluation, caller_class=cand.label)
-        why = "; ".join(query.space.inexact) or "z3's model was not confirmed by evaluate"
-        doubts.append(f"{why} (caller class {cand.label}; unconfirmed request {request!r})")
+        for region, rep in regions:
+            found = _one(check, policies, mode, domain, restrict_fn, cand, region, rep,
+                         timeout_ms, prefer, dedupe, seen, doubts)
+            if found is not None:
+                return found
     if doubts:
         return CheckResult(check, "FAIL", _might(doubts[0]), None, None, might_grant=doubts[0])
     return None
@@ -428,13 +481,11 @@ def check_access_not_granted(policy, actions: Sequence[str] = (),
     spans = domain.matching(actions) if actions else [(0, domain.size)]
 
     def restrict(space):
-        out = [z3.Or(*[z3.And(space.act >= lo, space.act < hi) for lo, hi in spans])
-               if spans else z3.BoolVal(False)]
         if resources:
-            out.append(z3.Or(*[z3.InRe(space.res, encode.arn_re(r)) for r in resources]))
-        return out
+            return [z3.Or(*[z3.InRe(space.res, encode.arn_re(r)) for r in resources])]
+        return []
 
-    return _run("access", p, None, mode, domain, restrict)
+    return _run("access", p, None, mode, domain, restrict, limit=spans)
 
 
 def check_no_new_access(new_policy, existing_policy,
@@ -468,7 +519,7 @@ def check_no_public_access(policy, resource_type: str) -> CheckResult:
     fixed = _fixed_values(p)
 
     def restrict(space):
-        out = [z3.Or(*[z3.And(space.act >= lo, space.act < hi) for lo, hi in spans])]
+        out = []
         for key, (strings, nets) in fixed.items():
             k = space.keys.get(key)
             if k is None or not k.free:
@@ -479,7 +530,7 @@ def check_no_public_access(policy, resource_type: str) -> CheckResult:
                     out.append(z3.Not(encode._ip_matcher(net, space)(slot)))
         return out
 
-    return _run("public", p, None, "resource", domain, restrict, classes)
+    return _run("public", p, None, "resource", domain, restrict, classes, limit=spans)
 
 
 def _fixed_values(policy: Policy) -> Dict[str, Tuple[List[str], list]]:

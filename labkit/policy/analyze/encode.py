@@ -247,6 +247,7 @@ class Space:
         self.inexact: List[str] = []
         self.families: Dict[str, set] = {}
         self.keys: Dict[str, Key] = {}
+        self.region = None  # frozenset of id(statement) whose Action matches (see checks.py)
         self._fresh = 0
         for key, spec in derived.items():
             # spec: None (absent), (term, concrete text or None), or ("optional", term, n)
@@ -298,6 +299,11 @@ def resolve(tokens, space: Space):
         key = space.key(a)
         space.used(a, "String")
         one, value = key.single()
+        known = key.slots[0].concrete if key.slots and not key.free else None
+        if known is not None and isinstance(key.n, int):
+            # a derived key with a known value: literal text, no alternative needed
+            ways = [(g, p + [(sval(known), known, False)]) for g, p in ways]
+            continue
         options = [(one, value)]
         if b is not None:
             options.append((z3.Not(one), sval(b)))
@@ -322,10 +328,28 @@ def pattern_match(target, raw: str, space: Space, arn: bool):
 
 
 def _pieces_match(target, pieces, space: Space, arn: bool):
+    """TARGET matches PIECES: literal text (maybe wild) and variable values (literal)."""
+    if all(text is not None for _t, text, _w in pieces):
+        # every value known (e.g. a derived key): one static regex
+        parts, colons = [], 0 if arn else None
+        for _t, text, wild in pieces:
+            r, colons = glob_re(text, wild, colons)
+            parts.append(r)
+        return z3.InRe(target, concat_re(parts))
     last_var = max(i for i, (_t, text, _w) in enumerate(pieces) if text is None)
-    head, tail = pieces[:last_var + 1], pieces[last_var + 1:]
+    head, tail = list(pieces[:last_var + 1]), list(pieces[last_var + 1:])
     if any(text is not None and wild and ("*" in text or "?" in text) for _t, text, wild in head):
         return space.fresh("a wildcard before a policy variable in one pattern")
+    # Literal text after the last variable, up to the first wildcard, joins the prefix.
+    while tail:
+        _t, text, wild = tail[0]
+        cut = min([i for i, c in enumerate(text) if wild and c in "*?"], default=len(text))
+        if cut:
+            head.append((sval(text[:cut]), text[:cut], False))
+        if cut < len(text):
+            tail[0] = (sval(text[cut:]), text[cut:], wild)
+            break
+        tail.pop(0)
     colons = None
     if arn:
         colons = sum(text.count(":") for _t, text, _w in head if text is not None)
@@ -333,12 +357,14 @@ def _pieces_match(target, pieces, space: Space, arn: bool):
         if colons < 5 and ("*" in tail_text or "?" in tail_text):
             return space.fresh("an ARN wildcard whose segment depends on a variable's colons")
     prefix = z3.Concat(*[t for t, _x, _w in head]) if len(head) > 1 else head[0][0]
+    if not tail:
+        return target == prefix
+    if len(tail) == 1 and tail[0][1] == "*" and tail[0][2] and (colons is None or colons >= 5):
+        return z3.PrefixOf(prefix, target)  # PREFIX then anything
     parts = []
     for _t, text, wild in tail:
         r, colons = glob_re(text, wild, colons)
         parts.append(r)
-    if not tail:
-        return target == prefix
     rest = z3.SubString(target, z3.Length(prefix), z3.Length(target) - z3.Length(prefix))
     return z3.And(z3.PrefixOf(prefix, target), z3.InRe(rest, concat_re(parts)))
 
@@ -492,6 +518,8 @@ def _dynamic_matcher(op, raw: str, space: Space):
 # ----------------------------------------------------------------------------- statements
 
 def action_formula(st, space: Space):
+    if space.region is not None:  # the action class is fixed: membership is known
+        return z3.BoolVal(id(st) in space.region)
     values = st.raw["Action"] if "Action" in st.raw else st.raw["NotAction"]
     values = values if isinstance(values, list) else [values]
     spans = space.domain.matching(values)

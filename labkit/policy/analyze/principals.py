@@ -194,11 +194,16 @@ def _kinds(named: Named, part, acct, cons, rep_part, rep_acct, account: Optional
         return [arn != sval(a) for a in sorted(named.aws)] if needs.name or needs.account else []
 
     base = {"aws:principalaccount": (acct, rep_acct if not needs.account else None)}
+    known = not (needs.name or needs.account)  # every part is its representative
+
+    def text(rep_arn):
+        return rep_arn if known else None
     if root:
         arn = _arn("arn:", part, ":iam::", acct, ":root")
         out.append((f"root@{tag}", "root", f"arn:{rep_part}:iam::{rep_acct}:root", arn,
                     {**base, "aws:principaltype": (sval("Account"), "Account"),
-                     "aws:principalarn": (arn, None), "aws:userid": (acct, None)}, []))
+                     "aws:principalarn": (arn, text(f"arn:{rep_part}:iam::{rep_acct}:root")),
+                     "aws:userid": (acct, rep_acct if not needs.account else None)}, []))
     user = _free_name("labkit-user", names)
     role = _free_name("labkit-role", names | set(named.roles.get(account, ())))
     path, c1 = _fresh(f"path[{tag}]", _PATH, "", needs.arn)
@@ -206,13 +211,15 @@ def _kinds(named: Named, part, acct, cons, rep_part, rep_acct, account: Optional
     arn = _arn("arn:", part, ":iam::", acct, ":user/", path, name)
     out.append((f"user@{tag}", "user", f"arn:{rep_part}:iam::{rep_acct}:user/{user}",
                 arn, {**base, "aws:principaltype": (sval("User"), "User"),
-                      "aws:principalarn": (arn, None), "aws:username": (name, None)},
+                      "aws:principalarn": (arn, text(f"arn:{rep_part}:iam::{rep_acct}:user/{user}")),
+                      "aws:username": (name, None if needs.name else user)},
                 c1 + c2 + not_named(arn)))
     rname, c3 = _fresh(f"rolename[{tag}]", None, role, needs.name)
     arn = _arn("arn:", part, ":iam::", acct, ":role/", path, rname)
     out.append((f"role@{tag}", "role", f"arn:{rep_part}:iam::{rep_acct}:role/{role}",
                 arn, {**base, "aws:principaltype": (sval("AssumedRole"), "AssumedRole"),
-                      "aws:principalarn": (arn, None)}, c1 + c3 + not_named(arn)))
+                      "aws:principalarn": (arn, text(f"arn:{rep_part}:iam::{rep_acct}:role/{role}"))},
+                c1 + c3 + not_named(arn)))
     roles = sorted(named.roles.get(account, ())) if account else []
     session, c4 = _fresh(f"session[{tag}]", None, "labkit-session", needs.name)
     for named_role in [None] + roles:
@@ -225,14 +232,16 @@ def _kinds(named: Named, part, acct, cons, rep_part, rep_acct, account: Optional
         out.append((f"session[{named_role or 'unnamed role'}]@{tag}", "assumed-role",
                     f"arn:{rep_part}:sts::{rep_acct}:assumed-role/{rep_role}/labkit-session", arn,
                     {**base, "aws:principaltype": (sval("AssumedRole"), "AssumedRole"),
-                     "aws:principalarn": (role_arn, None)},
+                     "aws:principalarn": (role_arn, text(
+                         f"arn:{rep_part}:iam::{rep_acct}:role/{rep_role}"))},
                     c4 + extra + not_named(arn)))
     fname, c5 = _fresh(f"feduser[{tag}]", None, "labkit-federated", needs.name)
     arn = _arn("arn:", part, ":sts::", acct, ":federated-user/", fname)
     out.append((f"federated-user@{tag}", "federated-user",
                 f"arn:{rep_part}:sts::{rep_acct}:federated-user/labkit-federated", arn,
                 {**base, "aws:principaltype": (sval("FederatedUser"), "FederatedUser"),
-                 "aws:principalarn": (arn, None)},
+                 "aws:principalarn": (arn, text(
+                     f"arn:{rep_part}:sts::{rep_acct}:federated-user/labkit-federated"))},
                 c5 + not_named(arn) + ([arn != sval(f) for f in sorted(named.federated)]
                                        if needs.name or needs.account else [])))
     for label, kind, rep, arn, derived, c in out:

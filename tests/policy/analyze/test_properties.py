@@ -21,7 +21,7 @@ from tests.policy.helpers import ACCOUNT, OTHER
 # A query z3 cannot settle quickly answers FAIL "might grant", which never breaks the
 # properties; short timeouts keep the module to seconds.
 checks.TIMEOUT_MS, checks.QUICK_MS = 1500, 400
-SETTINGS = dict(max_examples=20, deadline=None, derandomize=True,
+SETTINGS = dict(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
 USERS = [f"arn:aws:iam::{ACCOUNT}:user/alice", f"arn:aws:iam::{ACCOUNT}:user/bob",
          f"arn:aws:sts::{ACCOUNT}:assumed-role/r/s"]
@@ -112,7 +112,7 @@ def test_identity_allowed_request_makes_the_check_fail(doc, user, action, resour
         assert c.action.lower() == action.lower() and c.resource == resource
 
 
-@settings(**dict(SETTINGS, max_examples=12))
+@settings(**dict(SETTINGS, max_examples=25))
 @given(identity_policies, identity_policies, st.sampled_from(USERS), st.sampled_from(ACTIONS),
        st.sampled_from(RESOURCES), context_values)
 def test_new_access_found_by_a_request_makes_no_new_access_fail(new, old, user, action,
