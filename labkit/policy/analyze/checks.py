@@ -227,6 +227,7 @@ def _solve(query: _Query, goal, restrict=(), timeout_ms: int = 0,
         # A readable counterexample when one exists (aws partition, short names, an ARN).
         solver.push()
         solver.add(*query.cand.preferences)
+        solver.add(*[k.n <= 1 for k in query.space.keys.values() if k.free])  # one value each
         solver.add(z3.PrefixOf(z3.StringVal("arn:"), query.space.res))
         solver.set("timeout", PREFERENCE_MS)
         t0 = time.perf_counter()
