@@ -36,7 +36,7 @@ from labkit.policy.analyze.principals import (DERIVED, Candidate, allow_all_leve
 from labkit.policy.document import Policy, parse_policy
 from labkit.policy.errors import PolicyError
 from labkit.policy.evaluate import Request, evaluate
-from labkit.policy.principals import ANONYMOUS, NO_MATCH
+from labkit.policy.principals import NO_MATCH
 from labkit.policy.public import FIXING_KEYS, _narrow_cidr
 
 POLICY_TYPES = ("IDENTITY_POLICY", "RESOURCE_POLICY")

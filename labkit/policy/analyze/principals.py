@@ -213,14 +213,16 @@ def _kinds(named: Named, part, acct, cons, rep_part, rep_acct, account: Optional
     arn = _arn("arn:", part, ":iam::", acct, ":user/", path, name)
     out.append((f"user@{tag}", "user", f"arn:{rep_part}:iam::{rep_acct}:user/{user}",
                 arn, {**base, "aws:principaltype": (sval("User"), "User"),
-                      "aws:principalarn": (arn, text(f"arn:{rep_part}:iam::{rep_acct}:user/{user}")),
+                      "aws:principalarn": (arn, text(
+                          f"arn:{rep_part}:iam::{rep_acct}:user/{user}")),
                       "aws:username": (name, None if needs.name else user)},
                 c1 + c2 + not_named(arn)))
     rname, c3 = _fresh(f"rolename[{tag}]", None, role, needs.name)
     arn = _arn("arn:", part, ":iam::", acct, ":role/", path, rname)
     out.append((f"role@{tag}", "role", f"arn:{rep_part}:iam::{rep_acct}:role/{role}",
                 arn, {**base, "aws:principaltype": (sval("AssumedRole"), "AssumedRole"),
-                      "aws:principalarn": (arn, text(f"arn:{rep_part}:iam::{rep_acct}:role/{role}"))},
+                      "aws:principalarn": (arn, text(
+                          f"arn:{rep_part}:iam::{rep_acct}:role/{role}"))},
                 c1 + c3 + not_named(arn)))
     roles = sorted(named.roles.get(account, ())) if account else []
     session, c4 = _fresh(f"session[{tag}]", None, "labkit-session", needs.name)

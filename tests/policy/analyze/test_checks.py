@@ -29,7 +29,8 @@ def fails_with_counterexample(result):
 # --- AWS documentation examples --------------------------------------------------------
 
 def test_iam_guide_read_write_bucket_example():
-    """IAM User Guide example "Amazon S3: Allows read and write access to objects in an S3 bucket"."""
+    """IAM User Guide example "Amazon S3: Allows read and write access to objects in an S3
+    bucket"."""
     policy = doc({"Sid": "ListObjectsInBucket", "Effect": "Allow", "Action": ["s3:ListBucket"],
                   "Resource": ["arn:aws:s3:::bucket-name"]},
                  {"Sid": "AllObjectActions", "Effect": "Allow", "Action": "s3:*Object",
@@ -147,7 +148,7 @@ def test_deny_with_variable_carve_out():
 
 
 def test_ip_network_context_value_found():
-    """Only a network value (10.0.0.0/8) is in 10/8 and in neither /9: sampling addresses misses it."""
+    """Only a network value (10.0.0.0/8) is in 10/8 and in neither /9: sampled addresses miss it."""
     policy = doc(allow("s3:PutObject", "*", Condition={
         "IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
         "NotIpAddress": {"aws:SourceIp": ["10.0.0.0/9", "10.128.0.0/9"]}}))

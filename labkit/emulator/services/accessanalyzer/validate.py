@@ -18,7 +18,8 @@ from typing import List, Optional
 from labkit.policy import lint
 from labkit.policy.analyze.actions import reference
 
-_GUIDE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html"
+_GUIDE = ("https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+          "access-analyzer-reference-policy-checks.html")
 _TYPE_ANCHOR = {"ERROR": "error", "SECURITY_WARNING": "security-warning",
                 "WARNING": "general-warning", "SUGGESTION": "suggestion"}
 #: lint code -> (findingType, issueCode, field of the statement to point at)

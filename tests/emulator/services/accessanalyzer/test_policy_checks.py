@@ -59,8 +59,9 @@ def test_check_no_public_access(aa):
     public = aa.check_no_public_access(policyDocument=json.dumps(PUBLIC_BUCKET),
                                        resourceType="AWS::S3::Bucket")
     assert public["result"] == "FAIL" and public["reasons"][0]["statementId"] == "PublicRead"
-    private = dict(PUBLIC_BUCKET, Statement=[dict(PUBLIC_BUCKET["Statement"][0],
-                                                  Principal={"AWS": "arn:aws:iam::111122223333:root"})])
+    partner = {"AWS": "arn:aws:iam::111122223333:root"}
+    private = dict(PUBLIC_BUCKET,
+                   Statement=[dict(PUBLIC_BUCKET["Statement"][0], Principal=partner)])
     assert aa.check_no_public_access(policyDocument=json.dumps(private),
                                      resourceType="AWS::S3::Bucket")["result"] == "PASS"
 
