@@ -77,7 +77,9 @@ def statement(draw, with_principal=False):
     out["NotResource" if draw(st.integers(0, 5)) == 0 else "Resource"] = draw(
         st.lists(resource_pats, min_size=1, max_size=2))
     if with_principal:
-        out["Principal"] = draw(principals)
+        field = "NotPrincipal" if draw(st.integers(0, 4)) == 0 else "Principal"
+        value = draw(principals)
+        out[field] = {"AWS": USERS[0]} if field == "NotPrincipal" and "*" in str(value) else value
     c = draw(conditions)
     if c:
         extra = draw(conditions)
