@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from labkit.topics import iam_policies as policies
-from labkit.checks import check
+from labkit.checks import Fail, check
 from labkit.checks.lesson04 import FOREIGN_BUCKET, _arns, _compare, attached_document
 
 
@@ -23,3 +23,60 @@ def least_privilege(lab):
         ("s3:PutBucketPolicy", a["analysis"]), ("s3:DeleteBucket", a["analysis"]),
         ("s3:CreateAccessPoint", policies.access_point_arn(lab, f"{n.name}-extra-access"))])
     return "both policies stay within the lab's S3 resources"
+
+
+# --- proofs, not samples (labkit.policy.analyze: IAM Access Analyzer's checks, by z3) ----------
+
+def _counterexample(result) -> str:
+    """The request that gets through, in words, for the feedback."""
+    c = result.counterexample
+    if c is None:
+        return result.reasons[0]["description"] if result.reasons else result.message
+    where = f" with context {c.context}" if c.context else ""
+    return f"{c.principal} may {c.action} on {c.resource}{where}"
+
+
+@check("04.no-new-access", points=2, hidden=True,
+       hint="Grant exactly what the job needs: compare your policy with check_no_new_access "
+            "against the lesson's reference; the counterexample names what is too much")
+def no_new_access(lab):
+    """Neither attached policy allows any request the reference policies do not (a proof)."""
+    from labkit.policy.analyze import check_no_new_access
+
+    n = lab.names
+    for group, name, reference in ((n.engineers_group, n.engineer_policy,
+                                    policies.engineer_access(lab)),
+                                   (n.analysts_group, n.analyst_policy,
+                                    policies.analyst_access(lab))):
+        result = check_no_new_access(attached_document(lab, group, name), reference)
+        if not result.passed:
+            raise Fail(f"{name} grants more than the reference policy: "
+                       f"{_counterexample(result)}")
+    return "both policies stay within the reference policies, for every request"
+
+
+@check("04.stays-forbidden", points=2, hidden=True,
+       hint="Analysts: no s3:Put*/s3:Delete* on the landing zone (bucket and access point); "
+            "nobody: IAM actions or other buckets")
+def stays_forbidden(lab):
+    """What must never be granted, proved with check_access_not_granted over every request."""
+    from labkit.policy.analyze import check_access_not_granted
+
+    n = lab.names
+    ap = policies.access_point_arn(lab, n.landing_access_point)
+    landing = [f"arn:aws:s3:::{n.landing_bucket}", f"arn:aws:s3:::{n.landing_bucket}/*",
+               ap, f"{ap}/object/*"]
+    foreign = [f"arn:aws:s3:::{FOREIGN_BUCKET}", f"arn:aws:s3:::{FOREIGN_BUCKET}/*"]
+    analyst = attached_document(lab, n.analysts_group, n.analyst_policy)
+    engineer = attached_document(lab, n.engineers_group, n.engineer_policy)
+    forbidden = [(n.analyst_policy, analyst, ["s3:Put*", "s3:Delete*"], landing,
+                  "writes or deletes in the landing zone")]
+    for name, doc in ((n.analyst_policy, analyst), (n.engineer_policy, engineer)):
+        forbidden += [(name, doc, ["iam:*"], None, "IAM actions"),
+                      (name, doc, ["s3:*Object*", "s3:PutBucket*", "s3:DeleteBucket*"], foreign,
+                       "reading, writing or managing another account's bucket")]
+    for name, doc, actions, resources, what in forbidden:
+        result = check_access_not_granted(doc, actions, resources)
+        if not result.passed:
+            raise Fail(f"{name} allows {what}: {_counterexample(result)}")
+    return "proved: analysts never write or delete in the landing zone; no IAM, no other buckets"

@@ -83,6 +83,9 @@ class AuthorizationMiddleware:
     def _generic(self, req: AwsRequest, caller: Caller, environ, start_response):
         if caller.is_anonymous:
             return _send(start_response, _missing_token(req))
+        if req.service == "access-analyzer":  # issue 14: policy checks by labkit.policy.analyze
+            from labkit.emulator.services.accessanalyzer import handler  # z3 loads on first use
+            return _send(start_response, handler.handle(req, caller, global_context(req, caller)))
         if req.service == "sts" and req.operation == "GetCallerIdentity" and caller.is_root:
             return _send(start_response, _root_caller_identity(caller))
         base = global_context(req, caller)

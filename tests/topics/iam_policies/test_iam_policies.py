@@ -95,7 +95,8 @@ def test_changed_document_becomes_a_new_default_and_old_versions_are_pruned(lab)
 
 # --------------------------------------------------------------------------- checks
 @pytest.mark.parametrize("check_id", ["04.engineer-policy", "04.analyst-policy",
-                                      "04.home-folders", "04.least-privilege", "04.matrix"])
+                                      "04.home-folders", "04.least-privilege", "04.matrix",
+                                      "04.no-new-access", "04.stays-forbidden"])
 def test_checks_pass_on_the_reference_build(lab, check_id):
     result = checks.run(lab, check_id)
     assert result.passed, str(result) + result.error
@@ -118,6 +119,24 @@ def test_checks_fail_on_a_too_broad_analyst_policy(lab):
         _fails(lab, "04.analyst-policy", "must not")
         _fails(lab, "04.least-privilege", "must not")
         _fails(lab, "04.home-folders", "another user's folder")
+        _fails(lab, "04.no-new-access", "grants more than the reference policy")
+        _fails(lab, "04.stays-forbidden", "allows writes or deletes in the landing zone")
+    finally:
+        policies.build(lab)
+
+
+def test_proofs_catch_what_the_samples_miss(lab):
+    """s3:*Version* on the landing zone passes every sampled check; the proofs fail it,
+    naming the request (IAM Access Analyzer's CheckNoNewAccess / CheckAccessNotGranted)."""
+    doc = policies.analyst_access(lab)
+    doc["Statement"].append({"Sid": "ReadOldVersions", "Effect": "Allow", "Action": "s3:*Version*",
+                             "Resource": f"arn:aws:s3:::{lab.names.landing_bucket}/*"})
+    policies.ensure_policy(lab, lab.names.analyst_policy, doc)
+    try:
+        for sampled in ("04.analyst-policy", "04.least-privilege", "04.home-folders"):
+            assert checks.run(lab, sampled).passed, sampled
+        _fails(lab, "04.no-new-access", "Version")
+        _fails(lab, "04.stays-forbidden", "may s3:")
     finally:
         policies.build(lab)
 
