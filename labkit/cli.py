@@ -1,7 +1,7 @@
 """The `labkit` command: run lessons, drive the terminal sandbox, teach.
 
     labkit run [--out build] [--lesson 01 ...] [--jobs 2]
-    labkit emulator start [--name NAME] [--upto LESSON]
+    labkit emulator start [--name NAME] [--upto LESSON] [--aws-like]
     labkit emulator env [--name NAME] [--profile PROFILE]
     labkit emulator status | stop [--name NAME]
     labkit release [--out release] [--check]
@@ -36,7 +36,7 @@ def cmd_emulator(args) -> int:
     from labkit.emulator import sandbox
 
     if args.action == "start":
-        state, started = sandbox.start(args.name, args.upto)
+        state, started = sandbox.start(args.name, args.upto, aws_like=args.aws_like)
         verb = "started" if started else "already running"
         print(f"# labkit sandbox for {args.name} {verb} (pid {state['pid']}, built through "
               f"lesson {state['upto'] or '00'}). Use it in this shell with:\n"
@@ -59,6 +59,7 @@ def cmd_emulator(args) -> int:
             if state:
                 print(f"{name}: running, pid {state['pid']}, {state['url']}, built through "
                       f"{state['upto'] or '00'}, since {state['started']}, "
+                      f"{'aws-like, ' if state.get('aws_like') else ''}"
                       f"profiles {', '.join(state['profiles'])}")
         return 0
     if args.action == "stop":
@@ -86,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--name", default=_default_name(), help="the learner NAME (default demo)")
     emu.add_argument("--upto", help="build the lab through this lesson (start only)")
     emu.add_argument("--profile", help="set AWS_PROFILE in the exports (env only)")
+    emu.add_argument("--aws-like", action="store_true",
+                     help="behave like a real account: IAM delays, asynchronous resources, "
+                          "global bucket names (start only; LABKIT_AWS_LIKE_DELAY seconds)")
     emu.set_defaults(func=cmd_emulator)
 
     for module in COMMAND_MODULES:

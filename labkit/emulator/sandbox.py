@@ -57,8 +57,11 @@ def all_states() -> dict[str, dict | None]:
     return {name: read_state(name) for name in names}
 
 
-def start(name: str, upto: str | None) -> tuple[dict, bool]:
-    """Start the sandbox for NAME (or find the running one). Returns (state, started_now)."""
+def start(name: str, upto: str | None, aws_like: bool = False) -> tuple[dict, bool]:
+    """Start the sandbox for NAME (or find the running one). Returns (state, started_now).
+
+    ``aws_like``: the emulator behaves like a real account (labkit.emulator.aws_like).
+    """
     from labkit import course
     from labkit.names import validate_name
 
@@ -70,8 +73,9 @@ def start(name: str, upto: str | None) -> tuple[dict, bool]:
     log = log_file(name)
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "labkit.emulator.sandbox", "--serve", name, upto or ""]
+    env = {**os.environ, "LABKIT_AWS_LIKE": "1"} if aws_like else None
     with open(log, "w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -125,7 +129,7 @@ def _serve(name: str, upto: str) -> None:
 
     attach = write_attach_file(lab.emulator, config.labkit_home() / name / "sandbox-attach.json")
     state = {"pid": os.getpid(), "name": name, "upto": upto, "url": lab.emulator.url,
-             "attach_file": str(attach),
+             "attach_file": str(attach), "aws_like": bool(lab.emulator.describe().get("aws_like")),
              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "environ": lab.environ,
              "profiles": lab.files.profiles()}
     path = state_file(name)
