@@ -181,6 +181,10 @@ def _start_aws(names: Names) -> Lab:
     region = os.environ.get("LABKIT_REGION") or session.region_name or config.region()
     reported = session.client("sts", region_name=region).get_caller_identity()["Account"]
     targets.verify_account(reported)
+    # Bucket names are global: refuse a NAME whose buckets another account holds.
+    from labkit.topics import buckets
+
+    buckets.require_free_names(session.client("s3", region_name=region), names, reported)
     creds = session.get_credentials().get_frozen_credentials()
     files = LabFiles(config.labkit_home() / names.name / f"aws-{expected}")
     # The learner's own identity stays in memory (this process only), never on disk.
