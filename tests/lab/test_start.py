@@ -169,6 +169,7 @@ def test_aws_target_accepts_buckets_this_account_already_holds(aws_like_account)
     aws_like.enable(False)
     s3 = aws_like_account.client("s3", region="us-east-1")
     s3.create_bucket(Bucket="demo-landing-zone")
+    s3.create_bucket(Bucket="demo-analysis")
     aws_like.enable(True)
     lab = labkit.start("demo", lesson="00", target="aws", verbose=False)
     assert lab.account_id == aws_like_account.account_id
