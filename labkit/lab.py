@@ -82,6 +82,9 @@ class Lab:
         env = dict(os.environ)
         if profile:
             env["AWS_PROFILE"] = profile
+            # Key variables (the AWS target's own identity) would win over AWS_PROFILE.
+            for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+                env.pop(key, None)
         done = subprocess.run(["bash", "-c", command], env=env, capture_output=True,
                               text=True, timeout=timeout)
         return CliResult(command, profile, done.returncode, done.stdout, done.stderr)
