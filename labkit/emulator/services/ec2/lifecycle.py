@@ -49,7 +49,17 @@ def _step(instance, final: tuple[str, int], meanwhile: tuple[str, int]) -> None:
         if instance._state.name == meanwhile[0]:
             instance._state = InstanceState(*final)
             instance._labkit_running_since = aws_like.now()  # target health counts from here
+            _tell_group(instance)
     aws_like.later(arrive)
+
+
+def _tell_group(instance) -> None:
+    """A group's instance that now runs joins the group's target groups, as on AWS
+    (labkit's Auto Scaling layer registers running instances only)."""
+    group = getattr(instance, "autoscaling_group", None)
+    if group is not None and group.target_group_arns and \
+            group.name in group.autoscaling_backend.autoscaling_groups:
+        group.autoscaling_backend.update_attached_target_groups(group.name)
 
 
 def is_pending(instance) -> bool:
