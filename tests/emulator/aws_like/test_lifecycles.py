@@ -177,3 +177,23 @@ def test_sagemaker_domain_profile_space_app_states(aws_like_em, network):
     sm.delete_domain(DomainId=domain)
     _, seen = until(lambda: status(sm.describe_domain, DomainId=domain), "ResourceNotFound")
     assert seen == ["Deleting", "ResourceNotFound"]
+
+
+def test_a_group_registers_its_instances_once_they_run(aws_like_em, network):
+    """Auto Scaling user guide, "Use Elastic Load Balancing to distribute incoming traffic":
+    the group registers its instances with the attached target group; health starts initial."""
+    ec2, elb, asg = (aws_like_em.client(s) for s in ("ec2", "elbv2", "autoscaling"))
+    ec2.create_launch_template(LaunchTemplateName="aws-like-lt2",
+                               LaunchTemplateData={"ImageId": network["ami"], "InstanceType": "t3.micro"})
+    group = elb.create_target_group(Name="aws-like-asg-tg", Protocol="HTTP", Port=80,
+                                    VpcId=network["vpc"])["TargetGroups"][0]["TargetGroupArn"]
+    asg.create_auto_scaling_group(AutoScalingGroupName="aws-like-asg2", MinSize=1, MaxSize=2,
+                                  DesiredCapacity=1, LaunchTemplate={"LaunchTemplateName": "aws-like-lt2"},
+                                  VPCZoneIdentifier=network["subnets"][0], TargetGroupARNs=[group])
+
+    def states():
+        return [t["TargetHealth"]["State"] for t in
+                elb.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]]
+    assert states() == []  # still pending
+    _, seen = until(states, ["healthy"])
+    assert seen == [[], ["initial"], ["healthy"]]
