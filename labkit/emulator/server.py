@@ -171,6 +171,8 @@ class AttachedEmulator:
         self.account_id = description["account_id"]
         self.root = RootCredentials(description["root_access_key_id"],
                                     description["root_secret_access_key"])
+        #: Whether that emulator behaves like a real account (labkit.emulator.aws_like).
+        self.aws_like = bool(description.get("aws_like"))
 
     client_environ = Emulator.client_environ
     client = Emulator.client

@@ -199,16 +199,16 @@ def wait_in_force(lab, home_folders: bool = True) -> None:
     make are not always immediately visible). Probes what each policy allows and,
     with ``home_folders``, what the analysts' home-folder Deny refuses.
     """
-    n = lab.names
+    n, timeout = lab.names, waiting.iam_timeout(lab)
     engineer, analyst = lab.client("s3", profile=n.engineer_user), lab.client("s3", profile=n.analyst_user)
     waiting.in_force(lambda: engineer.list_objects_v2(Bucket=n.landing_bucket, MaxKeys=1),
-                     f"{n.engineer_policy} for {n.engineer_user}")
+                     f"{n.engineer_policy} for {n.engineer_user}", timeout)
     waiting.in_force(lambda: analyst.list_objects_v2(Bucket=n.analysis_bucket, MaxKeys=1),
-                     f"{n.analyst_policy} for {n.analyst_user}")
+                     f"{n.analyst_policy} for {n.analyst_user}", timeout)
     if home_folders:
         waiting.denied_eventually(
             lambda: analyst.list_objects_v2(Bucket=n.analysis_bucket, Prefix=f"home/{n.engineer_user}/"),
-            f"the home-folder Deny of {n.analyst_policy}")
+            f"the home-folder Deny of {n.analyst_policy}", timeout)
 
 
 # ----------------------------------------------------------------------------- teardown
