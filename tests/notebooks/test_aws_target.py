@@ -46,6 +46,7 @@ def aws_account(tmp_path_factory):
 
 
 def _run(lesson: str, out: Path, name: str) -> None:
+    (out / name).mkdir(exist_ok=True)
     run = runner.run_lesson(lesson, str(out / name), name=name)
     assert run.status == "passed", f"lesson {lesson} on the AWS target: {run.error} (see {run.output})"
     assert run.checks_passed == run.checks_total, f"{run.checks_passed}/{run.checks_total} checks"
@@ -68,6 +69,7 @@ def test_a_lesson_on_its_own_rebuilds_what_it_needs_on_the_aws_target(aws_accoun
 def test_the_default_name_is_refused_on_the_aws_target(aws_account):
     """demo-landing-zone belongs to somebody else on a real account: lesson 01 stops in its
     first cell with the NAME refusal (ValueError) and a suggestion."""
+    (aws_account["out"] / "demo").mkdir(exist_ok=True)
     run = runner.run_lesson("01", str(aws_account["out"] / "demo"), name="demo")
     assert run.status == "failed"
     assert "ValueError" in run.error and "demo-landing-zone belongs to another AWS account" in run.error
