@@ -110,14 +110,17 @@ def wait_for(get_status, wanted: str | None, what: str, timeout: float = 1200) -
     SageMaker is asynchronous: domains take minutes (Pending -> InService), apps a few,
     deletions too (Deleting). Polls with backoff (0.5 s up to 15 s), bounded by TIMEOUT.
     """
+    last = []
+
     def settled(status):
+        last[:] = [status]
         if status and status.endswith("Failed"):
             raise RuntimeError(f"{what} is {status}: see its FailureReason with describe_*")
         return status == wanted
     try:
         waiting.until(get_status, settled, what, timeout)
-    except TimeoutError as exc:
-        raise TimeoutError(f"{exc} (wanted {wanted})") from None
+    except TimeoutError:
+        raise TimeoutError(f"{what} is still {last[0]} after {timeout:.0f} s (wanted {wanted})") from None
 
 
 def cost_items() -> dict[str, int]:
