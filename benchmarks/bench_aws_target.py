@@ -49,6 +49,7 @@ def main() -> int:
     os.environ.setdefault("LABKIT_NO_NETWORK", "1")
     os.environ["LABKIT_AWS_LIKE_DELAY"] = args.delay
     lessons = [course.normalize(x) for x in args.lesson] if args.lesson else course.lesson_ids()
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     state, _ = sandbox.start(SANDBOX, None, aws_like=True)
     print(f"aws-like sandbox up in {time.perf_counter() - started:.1f} s "
