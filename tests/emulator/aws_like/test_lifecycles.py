@@ -194,6 +194,24 @@ def test_a_group_registers_its_instances_once_they_run(aws_like_em, network):
     def states():
         return [t["TargetHealth"]["State"] for t in
                 elb.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]]
-    assert states() == []  # still pending
+
+    def lifecycle():
+        found = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["aws-like-asg2"])
+        return [i["LifecycleState"] for i in found["AutoScalingGroups"][0]["Instances"]]
+    assert states() == [] and lifecycle() == ["Pending"]  # still pending
     _, seen = until(states, ["healthy"])
     assert seen == [[], ["initial"], ["healthy"]]
+    assert lifecycle() == ["InService"]
+
+
+def test_pending_instances_count_towards_capacity(aws_like_em, network):
+    """A capacity update while instances are Pending launches none twice (AWS counts them)."""
+    ec2, asg = aws_like_em.client("ec2"), aws_like_em.client("autoscaling")
+    ec2.create_launch_template(LaunchTemplateName="aws-like-lt3",
+                               LaunchTemplateData={"ImageId": network["ami"], "InstanceType": "t3.micro"})
+    asg.create_auto_scaling_group(AutoScalingGroupName="aws-like-asg3", MinSize=1, MaxSize=4,
+                                  DesiredCapacity=2, LaunchTemplate={"LaunchTemplateName": "aws-like-lt3"},
+                                  VPCZoneIdentifier=network["subnets"][0])
+    asg.update_auto_scaling_group(AutoScalingGroupName="aws-like-asg3", MaxSize=3)
+    group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["aws-like-asg3"])["AutoScalingGroups"][0]
+    assert [i["LifecycleState"] for i in group["Instances"]] == ["Pending", "Pending"]

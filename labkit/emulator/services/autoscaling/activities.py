@@ -36,12 +36,25 @@ def install() -> None:
         if aws_like.enabled():
             after = {s.instance.id: s.instance for s in self.instance_states}
             _record(self, old_desired, before, after)
+            # AWS: a launched instance is Pending in the group until it runs (services/ec2/lifecycle.py).
+            for state in self.instance_states:
+                if state.instance.id not in before and state.instance._state.name == "pending":
+                    state.lifecycle_state = "Pending"
 
     def describe_scaling_activities(self):
         if not aws_like.enabled():
             return original_describe(self)
         return ActionResult(_describe(self))
 
+    original_active = FakeAutoScalingGroup.active_instances
+
+    def active_instances(self):
+        # AWS counts Pending instances towards capacity: a second change must not relaunch them.
+        if not aws_like.enabled():
+            return original_active(self)
+        return [s for s in self.instance_states if s.lifecycle_state in ("InService", "Pending")]
+
+    FakeAutoScalingGroup.active_instances = active_instances
     set_desired_capacity._labkit_aws_like = True
     FakeAutoScalingGroup.set_desired_capacity = set_desired_capacity
     AutoScalingResponse.describe_scaling_activities = describe_scaling_activities

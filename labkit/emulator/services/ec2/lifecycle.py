@@ -57,8 +57,12 @@ def _tell_group(instance) -> None:
     """A group's instance that now runs joins the group's target groups, as on AWS
     (labkit's Auto Scaling layer registers running instances only)."""
     group = getattr(instance, "autoscaling_group", None)
-    if group is not None and group.target_group_arns and \
-            group.name in group.autoscaling_backend.autoscaling_groups:
+    if group is None or group.name not in group.autoscaling_backend.autoscaling_groups:
+        return
+    for state in group.instance_states:
+        if state.instance is instance and state.lifecycle_state == "Pending":
+            state.lifecycle_state = "InService"
+    if group.target_group_arns:
         group.autoscaling_backend.update_attached_target_groups(group.name)
 
 
