@@ -160,8 +160,14 @@ def create_bucket(s3, bucket: str, region: str) -> None:
 
 def ensure_bucket(s3, bucket: str, region: str) -> bool:
     """Create ``bucket`` in ``region`` unless we own it already; True if created."""
-    if bucket_exists(s3, bucket):
-        return False
+    try:
+        if bucket_exists(s3, bucket):
+            return False
+    except ClientError as exc:  # 403: it exists, and it is not ours
+        if exc.response["Error"]["Code"] in ("403", "AccessDenied", "Forbidden"):
+            raise RuntimeError(f"bucket {bucket} belongs to another AWS account (bucket names "
+                               f"are global): choose another NAME") from exc
+        raise
     try:
         create_bucket(s3, bucket, region)
         return True
