@@ -1,7 +1,7 @@
 """The `labkit` command: run lessons, drive the terminal sandbox, teach.
 
     labkit run [--out build] [--lesson 01 ...] [--jobs 2]
-    labkit emulator start [--name NAME] [--upto LESSON] [--idle-timeout S]
+    labkit emulator start [--name NAME] [--upto LESSON] [--idle-timeout S] [--aws-like]
     labkit emulator env [--name NAME] [--profile PROFILE] [--start]
     labkit emulator status | stop [--name NAME]   (no --name: the one running lab)
     labkit release [--out release] [--check]
@@ -37,7 +37,7 @@ def cmd_emulator(args) -> int:
 
     if args.action == "start":
         name = args.name or _default_name()
-        state, started = sandbox.ensure(name, args.idle_timeout)
+        state, started = sandbox.ensure(name, args.idle_timeout, aws_like=args.aws_like)
         built = _build_into(state, name, args.upto) if args.upto else []
         verb = "started" if started else "already running"
         print(f"# labkit lab for {name} {verb} (pid {state['pid']}"
@@ -71,6 +71,7 @@ def cmd_emulator(args) -> int:
                   f"{state.get('upto') or 'what its notebooks built'}, since {state['started']}, "
                   f"{len(clients)} kernel(s) attached, stops after "
                   f"{float(state.get('idle_timeout') or 0):g} s idle, "
+                  f"{'aws-like, ' if state.get('aws_like') else ''}"
                   f"profiles {', '.join(sandbox.profiles(name)) or '(none)'}")
         return 0
     if args.action == "stop":
@@ -137,6 +138,9 @@ def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
     emu.add_argument("--idle-timeout", type=_seconds, default=None,
                      help="seconds without requests or kernels before the lab stops "
                           "(default $LABKIT_LAB_IDLE_TIMEOUT or 7200)")
+    emu.add_argument("--aws-like", action="store_true",
+                     help="behave like a real account: IAM delays, asynchronous resources, "
+                          "global bucket names (start only; LABKIT_AWS_LIKE_DELAY seconds)")
     emu.set_defaults(func=cmd_emulator)
 
     for module in (COMMAND_MODULES if extra_commands else ()):

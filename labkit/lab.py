@@ -93,6 +93,9 @@ class Lab:
         env = dict(os.environ)
         if profile:
             env["AWS_PROFILE"] = profile
+            # Key variables (the AWS target's own identity) would win over AWS_PROFILE.
+            for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+                env.pop(key, None)
         done = subprocess.run(["bash", "-c", command], env=env, capture_output=True,
                               text=True, timeout=timeout)
         return CliResult(command, profile, done.returncode, done.stdout, done.stderr)
@@ -305,6 +308,10 @@ def _start_aws(names: Names) -> Lab:
     region = os.environ.get("LABKIT_REGION") or session.region_name or config.region()
     reported = session.client("sts", region_name=region).get_caller_identity()["Account"]
     targets.verify_account(reported)
+    # Bucket names are global: refuse a NAME whose buckets another account holds.
+    from labkit.topics import buckets
+
+    buckets.require_free_names(session.client("s3", region_name=region), names, reported)
     creds = session.get_credentials().get_frozen_credentials()
     files = LabFiles(config.labkit_home() / names.name / f"aws-{expected}")
     # The learner's own identity stays in memory (this process only), never on disk.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from labkit.checks import Fail, check
+from labkit.topics import waiting
 from labkit.topics.users_and_groups import ADMIN_POLICY_ARN
 
 
@@ -55,7 +56,7 @@ def access_keys(lab):
     for user in lab.names.users:
         if user not in lab.files.profiles():
             raise Fail(f"no lab-local profile named {user}")
-        arn = lab.whoami(profile=user)
+        arn = waiting.key_works(lab, user)  # a new key takes seconds to work on AWS
         if not arn.endswith(f":user/{user}"):
             raise Fail(f"profile {user} signs in as {arn}, not as user {user}")
     return "each user's profile signs in as that user"

@@ -18,7 +18,10 @@ def make_app(*, root_access_key_id: str | None = None, root_secret_access_key: s
 
     from labkit.emulator.control import ControlEndpoint
 
-    moto_app = DomainDispatcherApplication(create_backend_app)
+    from labkit.emulator.aws_like import AwsLikeApp
+
+    # aws-like mode (a no-op while off) sits just in front of moto, behind authorization.
+    moto_app = AwsLikeApp(DomainDispatcherApplication(create_backend_app))
     if not enforce:
         return ControlEndpoint(moto_app)
     from labkit.emulator.authz import AuthorizationMiddleware

@@ -196,8 +196,13 @@ def _locked(name: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure(name: str, timeout: float | None = None) -> tuple[dict, bool]:
-    """NAME's lab, started in the background if none runs. Returns (state, started_now)."""
+def ensure(name: str, timeout: float | None = None,
+           aws_like: bool = False) -> tuple[dict, bool]:
+    """NAME's lab, started in the background if none runs. Returns (state, started_now).
+
+    ``aws_like``: a lab started now behaves like a real account (labkit.emulator.aws_like);
+    a lab already running keeps the mode it was started with (``state["aws_like"]``).
+    """
     from labkit.names import validate_name
 
     validate_name(name)
@@ -206,10 +211,10 @@ def ensure(name: str, timeout: float | None = None) -> tuple[dict, bool]:
         state = read_state(name)
         if state:
             return state, False
-        return _launch(name, timeout), True
+        return _launch(name, timeout, aws_like), True
 
 
-def _launch(name: str, timeout: float) -> dict:
+def _launch(name: str, timeout: float, aws_like: bool = False) -> dict:
     log = log_file(name)
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", _SERVE_MARK, "--serve", name, str(timeout)]
@@ -218,6 +223,8 @@ def _launch(name: str, timeout: float) -> dict:
 
     env = dict(os.environ)
     scrub_environment(env)
+    if aws_like:
+        env["LABKIT_AWS_LIKE"] = "1"
     with open(log, "w") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
                                    stdin=subprocess.DEVNULL, start_new_session=True,
@@ -328,6 +335,7 @@ def _serve(name: str, timeout: float) -> None:
                "AWS_REGION": region, "LABKIT_NAME": name}
     state = {"pid": os.getpid(), "name": name, "url": emulator.url, "upto": None,
              "attach_file": str(attach_path), "idle_timeout": timeout,
+             "aws_like": bool(emulator.describe().get("aws_like")),
              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "environ": environ}
     _write_state(name, state)
     print(f"labkit lab for {name} serving at {emulator.url}; stops after {timeout:g} s idle",

@@ -45,8 +45,10 @@ class Emulator:
     """moto behind labkit's authorization, reachable as a loopback HTTPS proxy."""
 
     def __init__(self, home: Path | None = None, *, port: int = 0, enforce: bool = True,
-                 verbose: bool = False):
+                 verbose: bool = False, aws_like: bool | None = None):
         self.home = Path(home or config.labkit_home())
+        #: Behave like a real account (labkit.emulator.aws_like); None: LABKIT_AWS_LIKE decides.
+        self.aws_like = aws_like
         self.account_id = config.EMULATOR_ACCOUNT_ID
         self.enforce = enforce
         self.root = _new_root_credentials()
@@ -63,6 +65,7 @@ class Emulator:
         from labkit.emulator.tls import CertificateAuthority
 
         services.install_all()
+        self._install_aws_like()
         app = make_app(root_access_key_id=self.root.access_key_id,
                        root_secret_access_key=self.root.secret_access_key, enforce=self.enforce)
         ca = CertificateAuthority(self.home / "tls")
@@ -75,6 +78,15 @@ class Emulator:
             return app(environ, start_response)
 
         return noted
+
+    def _install_aws_like(self) -> None:
+        from labkit.emulator import aws_like
+
+        if self.aws_like is not None:
+            aws_like.enable(self.aws_like)
+        if aws_like.enabled():
+            aws_like.delay()  # a bad LABKIT_AWS_LIKE_DELAY fails here, not in a request
+            aws_like.install()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -101,11 +113,19 @@ class Emulator:
         """Forget every resource (all accounts, all services)."""
         from moto.moto_api import _internal
 
+        from labkit.emulator import aws_like
+        from labkit.emulator.services.iam import consistency
+
         _internal.moto_api_backend.reset()
+        aws_like.forget()  # pending state changes refer to resources that are gone
+        consistency.forget()
 
     def describe(self) -> dict:
         """What another process needs to attach (holds the lab root's secret: keep private)."""
+        from labkit.emulator import aws_like
+
         return {"url": self.url, "ca_bundle": str(self.ca_bundle), "account_id": self.account_id,
+                "aws_like": aws_like.enabled(),
                 "root_access_key_id": self.root.access_key_id,
                 "root_secret_access_key": self.root.secret_access_key}
 
@@ -162,6 +182,8 @@ class AttachedEmulator:
         self.account_id = description["account_id"]
         self.root = RootCredentials(description["root_access_key_id"],
                                     description["root_secret_access_key"])
+        #: Whether that emulator behaves like a real account (labkit.emulator.aws_like).
+        self.aws_like = bool(description.get("aws_like"))
 
     client_environ = Emulator.client_environ
     client = Emulator.client

@@ -160,8 +160,14 @@ def create_bucket(s3, bucket: str, region: str) -> None:
 
 def ensure_bucket(s3, bucket: str, region: str) -> bool:
     """Create ``bucket`` in ``region`` unless we own it already; True if created."""
-    if bucket_exists(s3, bucket):
-        return False
+    try:
+        if bucket_exists(s3, bucket):
+            return False
+    except ClientError as exc:  # 403: it exists, and it is not ours
+        if exc.response["Error"]["Code"] in ("403", "AccessDenied", "Forbidden"):
+            raise RuntimeError(f"bucket {bucket} belongs to another AWS account (bucket names "
+                               f"are global): choose another NAME") from exc
+        raise
     try:
         create_bucket(s3, bucket, region)
         return True
@@ -281,3 +287,72 @@ def leftovers(lab) -> list[str]:
     """Buckets of this lab that still exist (empty after teardown)."""
     s3 = lab.client("s3")
     return [f"bucket {bucket}" for bucket in lab.names.buckets if bucket_exists(s3, bucket)]
+
+
+# --------------------------------------------------------------------------- global names
+def owner_of(s3, bucket: str, account_id: str) -> str:
+    """Who holds ``bucket``: "free", "ours" (account_id's) or "other" (another account).
+
+    Bucket names are global across accounts (S3 user guide, "General purpose bucket
+    naming rules"). HeadBucket answers 404 for a free name and 403 for a bucket that
+    exists but is not the caller's; ExpectedBucketOwner makes it 403 too when the
+    bucket is readable but owned elsewhere (S3 user guide, "Verifying bucket ownership").
+    """
+    try:
+        s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account_id)
+        return "ours"
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            return "free"
+        if code in ("403", "AccessDenied", "Forbidden"):
+            return "other"
+        raise
+
+
+def _candidates(name: str, account_id: str):
+    """NAMEs to offer instead of ``name``: short, valid, and tied to the account."""
+    import secrets
+
+    from labkit.names import MAX_LENGTH
+
+    stem = name[:MAX_LENGTH - 5].rstrip("-")
+    yield f"{stem}{account_id[-4:]}"
+    yield f"{stem}-{account_id[-4:]}"
+    for _ in range(4):
+        yield f"{stem}{secrets.randbelow(9000) + 1000}"
+
+
+def suggest_name(s3, name: str, account_id: str) -> str | None:
+    """A NAME near ``name`` whose buckets are all free (or already ours), or None."""
+    from labkit.names import Names
+
+    for candidate in _candidates(name, account_id):
+        try:
+            names = Names.for_learner(candidate)
+        except ValueError:
+            continue
+        if all(owner_of(s3, b, account_id) != "other" for b in names.buckets):
+            return candidate
+    return None
+
+
+def require_free_names(s3, names, account_id: str) -> None:
+    """Refuse (ValueError) before anything is created when a lab bucket belongs to
+    another account; suggest a NAME whose buckets are free."""
+    for bucket in names.buckets:
+        if owner_of(s3, bucket, account_id) != "other":
+            continue
+        better = suggest_name(s3, names.name, account_id)
+        hint = (f"for example NAME = {better!r} (its buckets {', '.join(_buckets_of(better))} "
+                "are free)" if better else "add your initials or a few digits to it")
+        raise ValueError(
+            f"The S3 bucket {bucket} belongs to another AWS account: bucket names are global, "
+            f"shared by every account, and NAME={names.name!r} names this lab's buckets. "
+            f"Nothing was created. Choose another NAME, {hint}.")
+
+
+def _buckets_of(name: str) -> tuple[str, str]:
+    from labkit.names import Names
+
+    return Names(name).buckets

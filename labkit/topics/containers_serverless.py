@@ -17,7 +17,7 @@ import json
 import zipfile
 
 
-from labkit.topics import cleanup, scaling as ec2
+from labkit.topics import cleanup, costs, scaling as ec2
 
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -129,8 +129,40 @@ def ensure_function(lab) -> dict:
 def build(lab) -> None:
     """Lesson 08's end state (reference solution); safe to run any number of times."""
     ensure_repository(lab)
+    announce_cost(lab)
     ensure_cluster(lab)
     ensure_function(lab)
+    wait_until_active(lab)
+
+
+#: boto3 waiters: EKS polls every 10 s (a cluster takes ~10 minutes), Lambda every 2 s.
+EKS_WAIT = {"Delay": 10, "MaxAttempts": 120}
+LAMBDA_WAIT = {"Delay": 2, "MaxAttempts": 150}
+
+
+def cost_items() -> dict[str, int]:
+    """What lesson 08 leaves running: the EKS control plane (the function costs nothing idle)."""
+    return {"eks:cluster": 1, "lambda:idle": 1}
+
+
+def announce_cost(lab) -> str:
+    """Print the hourly estimate of the cluster and function, and how to remove them."""
+    return costs.announce(lab, "the EKS cluster (and the idle Lambda function)", cost_items(),
+                          "containers_serverless")
+
+
+def wait_until_active(lab) -> dict:
+    """Wait for the cluster (CREATING -> ACTIVE) and the function (Pending -> Active).
+
+    EKS API reference, Cluster status; Lambda developer guide, "Lambda function
+    states" (a Pending function cannot be invoked). Uses boto3's waiters
+    ``cluster_active`` and ``function_active_v2``. Returns {"cluster": status, "function": state}.
+    """
+    eks, fn = lab.client("eks"), lab.client("lambda")
+    eks.get_waiter("cluster_active").wait(name=cluster_name(lab), WaiterConfig=EKS_WAIT)
+    fn.get_waiter("function_active_v2").wait(FunctionName=function_name(lab), WaiterConfig=LAMBDA_WAIT)
+    return {"cluster": eks.describe_cluster(name=cluster_name(lab))["cluster"]["status"],
+            "function": fn.get_function(FunctionName=function_name(lab))["Configuration"]["State"]}
 
 
 # --- teardown ---------------------------------------------------------------------
@@ -182,8 +214,8 @@ def _delete_cluster(lab) -> None:
     if cluster_name(lab) not in eks.list_clusters()["clusters"]:
         return
     eks.delete_cluster(name=cluster_name(lab))
-    if lab.target != "emulator":
-        eks.get_waiter("cluster_deleted").wait(name=cluster_name(lab))
+    # DELETING takes minutes on AWS: wait, so lesson 99 can prove it is gone.
+    eks.get_waiter("cluster_deleted").wait(name=cluster_name(lab), WaiterConfig=EKS_WAIT)
 
 
 def _delete_repository(lab) -> None:

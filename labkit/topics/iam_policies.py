@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 
-from labkit.topics import access_points
+from labkit.topics import access_points, waiting
 
 #: AWS keeps at most five versions of a managed policy.
 MAX_POLICY_VERSIONS = 5
@@ -188,6 +188,27 @@ def build(lab) -> None:
     n = lab.names
     attach(lab, n.engineers_group, ensure_policy(lab, n.engineer_policy, engineer_access(lab)))
     attach(lab, n.analysts_group, ensure_policy(lab, n.analyst_policy, analyst_access(lab)))
+    wait_in_force(lab)
+
+
+def wait_in_force(lab, home_folders: bool = True) -> None:
+    """Wait (bounded) until both groups' policies are in force for their users.
+
+    IAM is eventually consistent: on AWS a new policy, version or attachment takes
+    seconds to apply everywhere (IAM user guide, "Troubleshoot IAM": changes that I
+    make are not always immediately visible). Probes what each policy allows and,
+    with ``home_folders``, what the analysts' home-folder Deny refuses.
+    """
+    n, timeout = lab.names, waiting.iam_timeout(lab)
+    engineer, analyst = lab.client("s3", profile=n.engineer_user), lab.client("s3", profile=n.analyst_user)
+    waiting.in_force(lambda: engineer.list_objects_v2(Bucket=n.landing_bucket, MaxKeys=1),
+                     f"{n.engineer_policy} for {n.engineer_user}", timeout)
+    waiting.in_force(lambda: analyst.list_objects_v2(Bucket=n.analysis_bucket, MaxKeys=1),
+                     f"{n.analyst_policy} for {n.analyst_user}", timeout)
+    if home_folders:
+        waiting.denied_eventually(
+            lambda: analyst.list_objects_v2(Bucket=n.analysis_bucket, Prefix=f"home/{n.engineer_user}/"),
+            f"the home-folder Deny of {n.analyst_policy}", timeout)
 
 
 # ----------------------------------------------------------------------------- teardown

@@ -18,15 +18,15 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import time
 
 from botocore.exceptions import ClientError
 
-from labkit.topics import cleanup, scaling as ec2
+from labkit.topics import cleanup, costs, scaling as ec2, waiting
 
 MANAGED_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
 SERVICE_PRINCIPAL = "sagemaker.amazonaws.com"
 APP_TYPE = "JupyterLab"
+APP_INSTANCE_TYPE = "ml.t3.medium"
 URL_SECONDS = 60  # a presigned URL must be used quickly: 5 to 300 seconds
 _LIVE = ("Pending", "InService", "Updating", "Deleting")
 
@@ -104,18 +104,34 @@ def _status(lab, kind: str, **ids) -> str | None:
         raise
 
 
-def wait_for(get_status, wanted: str | None, what: str, timeout: float = 1200, every: float = 5) -> None:
-    """Poll until ``get_status()`` returns ``wanted`` (None: gone); fail clearly on *Failed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        status = get_status()
-        if status == wanted:
-            return
+def wait_for(get_status, wanted: str | None, what: str, timeout: float = 1200) -> None:
+    """Poll until ``get_status()`` returns ``wanted`` (None: gone); fail clearly on *Failed.
+
+    SageMaker is asynchronous: domains take minutes (Pending -> InService), apps a few,
+    deletions too (Deleting). Polls with backoff (0.5 s up to 15 s), bounded by TIMEOUT.
+    """
+    last = []
+
+    def settled(status):
+        last[:] = [status]
         if status and status.endswith("Failed"):
             raise RuntimeError(f"{what} is {status}: see its FailureReason with describe_*")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} is still {status} after {timeout:.0f} s (wanted {wanted})")
-        time.sleep(every)
+        return status == wanted
+    try:
+        waiting.until(get_status, settled, what, timeout)
+    except TimeoutError:
+        raise TimeoutError(f"{what} is still {last[0]} after {timeout:.0f} s (wanted {wanted})") from None
+
+
+def cost_items() -> dict[str, int]:
+    """What lesson 06 runs while an app is up: the domain (free; EFS storage aside), one app."""
+    return {"sagemaker:domain": 1, f"sagemaker:{APP_INSTANCE_TYPE}": 1}
+
+
+def announce_cost(lab) -> str:
+    """Print the hourly estimate of the domain and a running JupyterLab app, and how to remove them."""
+    return costs.announce(lab, f"the SageMaker domain and a JupyterLab app on {APP_INSTANCE_TYPE}",
+                          cost_items(), "sagemaker_domain")
 
 
 # --- profiles and space ------------------------------------------------------------
@@ -167,7 +183,7 @@ def start_app(lab, domain_id: str, space: str, name: str = "default") -> str:
     sm = lab.client("sagemaker")
     ids = {"DomainId": domain_id, "SpaceName": space, "AppType": APP_TYPE, "AppName": name}
     if _status(lab, "app", **ids) not in ("InService", "Pending"):
-        sm.create_app(**ids, ResourceSpec={"InstanceType": "ml.t3.medium"})
+        sm.create_app(**ids, ResourceSpec={"InstanceType": APP_INSTANCE_TYPE})
     wait_for(lambda: _status(lab, "app", **ids), "InService", f"app {name} in {space}")
     return sm.describe_app(**ids)["AppArn"]
 

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 
 from botocore.exceptions import ClientError
 
-from labkit.topics import cleanup
+from labkit.topics import cleanup, costs, waiting
 
 #: The seed's instance families, each with a current example type and when to pick it.
 INSTANCE_FAMILIES = (
@@ -50,6 +50,8 @@ MIN_SIZE, MAX_SIZE, DESIRED = 2, 6, 2
 TARGET_CPU = 50.0
 TAG_KEY = "labkit"
 ELB_NAME_LIMIT = 32  # load balancer and target group names
+#: boto3 waiters: poll every 5 s for up to 15 minutes (their defaults poll every 15 s).
+WAIT = {"Delay": 5, "MaxAttempts": 180}
 
 
 def _elb_name(name: str, suffix: str) -> str:
@@ -310,9 +312,80 @@ def build(lab) -> None:
     """Lesson 05's end state (reference solution); safe to run any number of times."""
     network = ensure_network(lab)
     ensure_launch_template(lab, network["security_group"])
+    announce_cost(lab)
     lb = ensure_load_balancer(lab, network)
     ensure_group(lab, network, lb["target_group"])
     ensure_scaling_policy(lab)
+    wait_until_serving(lab)
+
+
+# --- cost and waiting (a real account is billed, and asynchronous) -------------------
+
+def cost_items(instances: int = DESIRED) -> dict[str, int]:
+    """What lesson 05 runs, as costs.PRICES keys: the ALB (two nodes, two public IPv4
+    addresses, about one LCU idle), the instances, the two target-tracking alarms."""
+    return {"elb:alb": 1, "elb:lcu": 1, "vpc:public-ipv4": 2,
+            f"ec2:{INSTANCE_TYPE}": instances, "cloudwatch:alarm": 2}
+
+
+def announce_cost(lab, instances: int = DESIRED) -> str:
+    """Print the hourly estimate of the load balancer and instances, and how to remove them."""
+    return costs.announce(lab, f"the load balancer and {instances} {INSTANCE_TYPE} instance(s)",
+                          cost_items(instances), "scaling")
+
+
+def _serving(lab) -> tuple[int, int, int, dict]:
+    """(desired, instances InService, targets healthy, group) right now."""
+    group = describe_group(lab) or {"DesiredCapacity": 0, "Instances": []}
+    in_service = [i for i in group["Instances"] if i["LifecycleState"] == "InService"]
+    tg = find_target_group(lab)
+    healthy = 0
+    if tg:
+        health = lab.client("elbv2").describe_target_health(TargetGroupArn=tg)
+        healthy = sum(t["TargetHealth"]["State"] == "healthy" for t in health["TargetHealthDescriptions"])
+    return group["DesiredCapacity"], len(in_service), healthy, group
+
+
+def wait_until_serving(lab, timeout: float = 900) -> dict:
+    """Wait until the group runs its desired capacity and every instance is a healthy target.
+
+    On AWS instances are ``pending`` for a minute or so, then targets are ``initial``
+    until they pass the load balancer's health checks (ELB user guide, target health
+    states). Polls with backoff, bounded by TIMEOUT; returns the group.
+    """
+    desired, _, _, group = waiting.until(
+        lambda: _serving(lab), lambda s: s[0] == s[1] == s[2] and len(s[3]["Instances"]) == s[0],
+        f"{names(lab).group} to run its instances behind healthy targets", timeout)
+    return group
+
+
+def activities(lab, since=None) -> list[dict]:
+    """The group's scaling activities (newest first), optionally only those started after SINCE."""
+    found = lab.client("autoscaling").describe_scaling_activities(
+        AutoScalingGroupName=names(lab).group)["Activities"]
+    return [a for a in found if since is None or a["StartTime"] >= since]
+
+
+def scale_by_hand(lab, capacity: int, timeout: float = 900) -> list[dict]:
+    """What a learner does on a real account instead of simulated time: set the desired
+    capacity, and watch AWS's scaling activities complete and the targets turn healthy.
+
+    Returns the activities this change started, as (description, status) rows.
+    """
+    from datetime import datetime, timezone
+
+    group = describe_group(lab)
+    if group is None:
+        raise RuntimeError(f"{names(lab).group} does not exist: create it first")
+    since = datetime.now(timezone.utc) - timedelta(seconds=5)
+    lab.client("autoscaling").set_desired_capacity(
+        AutoScalingGroupName=names(lab).group, DesiredCapacity=capacity, HonorCooldown=False)
+    started = waiting.until(lambda: activities(lab, since),
+                            lambda rows: rows and all(a["StatusCode"] in ("Successful", "Failed", "Cancelled")
+                                                      for a in rows),
+                            f"the scaling activities of {names(lab).group}", timeout)
+    wait_until_serving(lab, timeout)
+    return [{"activity": a["Description"], "status": a["StatusCode"]} for a in started]
 
 
 # --- simulated load ----------------------------------------------------------------
@@ -340,7 +413,8 @@ def demand_curve(minutes: int = 60) -> list[float]:
 SIMULATION_UNAVAILABLE = (
     "Simulated time needs the emulator: it moves CloudWatch's clock forward minute by minute. "
     "On real AWS, alarms are evaluated in real time (generate load on the instances, for "
-    "example with `stress`, and watch for 20 minutes).")
+    "example with `stress`, and watch for 20 minutes). The next cell scales the group by hand "
+    "instead and watches AWS do it.")
 
 
 def can_simulate(lab) -> bool:
@@ -473,8 +547,8 @@ def _delete_group(lab) -> None:
         return
     scaling = lab.client("autoscaling")
     scaling.delete_auto_scaling_group(AutoScalingGroupName=names(lab).group, ForceDelete=True)
-    if lab.target != "emulator":
-        _wait_until(lambda: describe_group(lab) is None, "the Auto Scaling group to be deleted")
+    # On AWS deleting a group takes minutes (its instances terminate first).
+    waiting.until(lambda: describe_group(lab) is None, bool, "the Auto Scaling group to be deleted")
 
 
 def _delete_load_balancer(lab) -> None:
@@ -482,8 +556,7 @@ def _delete_load_balancer(lab) -> None:
     lb_arn = find_load_balancer(lab)
     if lb_arn:
         elb.delete_load_balancer(LoadBalancerArn=lb_arn)
-        if lab.target != "emulator":
-            elb.get_waiter("load_balancers_deleted").wait(LoadBalancerArns=[lb_arn])
+        elb.get_waiter("load_balancers_deleted").wait(LoadBalancerArns=[lb_arn], WaiterConfig=WAIT)
     tg_arn = find_target_group(lab)
     if tg_arn:
         elb.delete_target_group(TargetGroupArn=tg_arn)
@@ -526,17 +599,7 @@ def _terminate_instances(lab, vpc_id: str) -> None:
     ids = [i["InstanceId"] for r in reservations["Reservations"] for i in r["Instances"]]
     if ids:
         ec2.terminate_instances(InstanceIds=ids)
-        ec2.get_waiter("instance_terminated").wait(InstanceIds=ids)
-
-
-def _wait_until(condition, what: str, timeout: float = 900, every: float = 10) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f} s")
-        time.sleep(every)
+        ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig=WAIT)
 
 
 def proportional_capacity(current: int, cpu: float, target: float = TARGET_CPU) -> int:

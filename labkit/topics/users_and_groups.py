@@ -7,6 +7,8 @@ and an access key per user kept as a lab-local profile named after the user.
 """
 from __future__ import annotations
 
+from labkit.topics import waiting
+
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
@@ -53,6 +55,8 @@ def ensure_access_key_profile(lab, user: str) -> str:
         iam.delete_access_key(UserName=user, AccessKeyId=oldest["AccessKeyId"])
     new = iam.create_access_key(UserName=user)["AccessKey"]
     lab.save_profile(user, new["AccessKeyId"], new["SecretAccessKey"])
+    # IAM is eventually consistent: on AWS a new key takes seconds to be accepted.
+    waiting.key_works(lab, user)
     return new["AccessKeyId"]
 
 

@@ -124,3 +124,52 @@ def test_attach_file_that_is_missing_is_a_clear_error(clean_env, tmp_path):
     os.environ["LABKIT_EMULATOR_ATTACH"] = str(tmp_path / "nope.json")
     with pytest.raises(RuntimeError, match="unset it"):
         labkit.start("demo", lesson="00", verbose=False)
+
+
+@pytest.fixture
+def aws_like_account(clean_env, monkeypatch):
+    """The emulator, aws-like, playing a real account that LABKIT_AWS_ACCOUNT names."""
+    from labkit.emulator import aws_like
+
+    emulator = ensure_running()
+    emulator.reset()
+    monkeypatch.setenv(aws_like.DELAY_VARIABLE, "1")
+    aws_like.enable(True)
+    aws_like.install()
+    os.environ.update(emulator.client_environ())
+    os.environ["AWS_ACCESS_KEY_ID"] = emulator.root.access_key_id
+    os.environ["AWS_SECRET_ACCESS_KEY"] = emulator.root.secret_access_key
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    os.environ["LABKIT_AWS_ACCOUNT"] = emulator.account_id
+    yield emulator
+    aws_like.enable(None)
+    emulator.reset()
+
+
+def test_aws_target_refuses_a_name_whose_buckets_another_account_holds(aws_like_account):
+    """S3 bucket names are global (S3 user guide, "General purpose bucket naming rules"):
+    demo-landing-zone is somebody else's. start() says so before creating anything,
+    and suggests a NAME whose buckets are free."""
+    with pytest.raises(ValueError, match="demo-landing-zone belongs to another AWS account") as refused:
+        labkit.start("demo", lesson="01", target="aws", verbose=False)
+    message = str(refused.value)
+    assert "Nothing was created" in message
+    suggested = message.split("NAME = '")[1].split("'")[0]
+    assert suggested != "demo" and not suggested.startswith("demo-")
+    assert not (Path(os.environ["LABKIT_HOME"]) / "demo").exists()
+    assert aws_like_account.client("iam").list_users()["Users"] == []
+    lab = labkit.start(suggested, lesson="00", target="aws", verbose=False)
+    assert lab.target == "aws" and lab.names.landing_bucket == f"{suggested}-landing-zone"
+
+
+def test_aws_target_accepts_buckets_this_account_already_holds(aws_like_account):
+    # A lab that made demo-landing-zone earlier (mode off: the name was free) goes on.
+    from labkit.emulator import aws_like
+
+    aws_like.enable(False)
+    s3 = aws_like_account.client("s3", region="us-east-1")
+    s3.create_bucket(Bucket="demo-landing-zone")
+    s3.create_bucket(Bucket="demo-analysis")
+    aws_like.enable(True)
+    lab = labkit.start("demo", lesson="00", target="aws", verbose=False)
+    assert lab.account_id == aws_like_account.account_id

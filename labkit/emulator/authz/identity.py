@@ -83,7 +83,23 @@ def resolve(access_key_id: Optional[str], session_token: Optional[str],
     """The Caller for a request signed with ACCESS_KEY_ID (None = unsigned).
 
     Raises UnknownAccessKey for a key nobody issued (AWS's InvalidAccessKeyId).
+    In aws-like mode a key too new to be known yet is refused the same way, and
+    the caller carries the policies in force (labkit.emulator.services.iam.consistency).
     """
+    from labkit.emulator import aws_like
+
+    caller = _resolve(access_key_id, session_token, root_access_key_id)
+    if aws_like.enabled():
+        from labkit.emulator.services.iam import consistency
+
+        if not caller.is_root and consistency.key_not_yet_valid(access_key_id):
+            raise UnknownAccessKey(access_key_id)
+        caller = consistency.in_force(caller)
+    return caller
+
+
+def _resolve(access_key_id: Optional[str], session_token: Optional[str],
+             root_access_key_id: Optional[str]) -> Caller:
     if access_key_id is None:
         return ANONYMOUS_CALLER
     if root_access_key_id and access_key_id == root_access_key_id:

@@ -149,9 +149,9 @@ def test_sdk_reads_the_same_profiles(lab, domain_id):
 
 def test_wait_for_fails_clearly_on_failed_status():
     with pytest.raises(RuntimeError, match="Failed"):
-        lab_sm.wait_for(lambda: "Failed", "InService", "the domain", timeout=1, every=0)
+        lab_sm.wait_for(lambda: "Failed", "InService", "the domain", timeout=1)
     with pytest.raises(TimeoutError, match="still Pending"):
-        lab_sm.wait_for(lambda: "Pending", "InService", "the domain", timeout=0, every=0)
+        lab_sm.wait_for(lambda: "Pending", "InService", "the domain", timeout=0)
 
 
 def test_analysts_needs_lesson_01():

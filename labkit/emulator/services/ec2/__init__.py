@@ -1,0 +1,1 @@
+"""ec2: aws-like lifecycle over moto (see labkit.emulator.aws_like)."""

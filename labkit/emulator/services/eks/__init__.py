@@ -1,0 +1,1 @@
+"""eks: aws-like lifecycle over moto (see labkit.emulator.aws_like)."""

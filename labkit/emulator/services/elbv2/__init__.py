@@ -1,0 +1,1 @@
+"""elbv2: aws-like lifecycle over moto (see labkit.emulator.aws_like)."""
