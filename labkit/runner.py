@@ -15,6 +15,10 @@ Kernels are shut down without jupyter_client's SIGINT-first shutdown, whose
 interrupt, landing while the kernel is still in a message handler, made ipykernel
 log "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." after a lesson
 that passed; and they talk over IPC sockets, not TCP (no plain-TCP warning per kernel).
+
+On the AWS target (LABKIT_TARGET=aws in the environment) there is no emulator to
+own: each lesson runs in a papermill kernel that inherits the environment (the
+learner's opt-in, credentials or a sandbox playing the account), one after another.
 """
 from __future__ import annotations
 
@@ -23,11 +27,12 @@ import json
 import multiprocessing
 import os
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labkit import config, course
+from labkit import config, course, target as targets
 from labkit.grading import engine
 
 CELL_TIMEOUT = 600  # seconds; the kernel is stopped and we report a timeout
@@ -190,6 +195,11 @@ def run_all(out_dir: str = "build", lessons: list[str] | None = None, jobs: int 
     folder = Path(lessons_dir) if lessons_dir else out / "lessons"
     folder.mkdir(parents=True, exist_ok=True)
     wanted = [course.normalize(x) for x in lessons] if lessons else course.lesson_ids()
+    if targets.choose() == targets.AWS:
+        runs = [_run_inherited(lesson, folder, name, cell_timeout) for lesson in wanted]
+        if summary:
+            write_summary(out, runs)
+        return runs
     order = sorted(wanted, key=lambda lesson: -_expected(out).get(lesson, 10))
     os.environ["LABKIT_NO_NETWORK"] = "1"
     os.environ["LABKIT_SHARED_LAB"] = "0"
@@ -205,6 +215,30 @@ def run_all(out_dir: str = "build", lessons: list[str] | None = None, jobs: int 
     if summary:
         write_summary(out, runs)
     return runs
+
+
+def _run_inherited(lesson_id: str, folder: Path, name: str, cell_timeout: int) -> LessonRun:
+    """One lesson with papermill, in a kernel that inherits this environment (AWS target)."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    lesson = course.get(lesson_id)
+    source = config.repo_root() / "notebooks" / lesson.notebook
+    target = folder / lesson.notebook
+    started, status, error = time.perf_counter(), "passed", ""
+    try:
+        papermill.execute_notebook(str(source), str(target), parameters={"NAME": name},
+                                   kernel_name="python3", cwd=str(source.parent),
+                                   progress_bar=False, execution_timeout=cell_timeout)
+    except PapermillExecutionError as exc:
+        status, error = "failed", f"{exc.ename}: {exc.evalue}".strip()
+    except Exception as exc:  # noqa: BLE001 - timeouts and dead kernels arrive as others
+        timed_out = "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower()
+        status, error = ("timeout" if timed_out else "failed"), f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - started
+    passed, total = count_checks(json.loads(target.read_text())) if target.exists() else (0, 0)
+    return LessonRun(lesson.id, lesson.title, status, round(seconds, 1), passed, total,
+                     error.splitlines()[0][:300] if error else "", str(target))
 
 
 def _expected(out: Path) -> dict[str, float]:
