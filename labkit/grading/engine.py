@@ -8,7 +8,9 @@ a grader worker starts its emulator once and keeps ONE spare kernel warming up
 Why it is safe: every kernel runs exactly one submission and is then killed, so
 no learner's variables, imports or monkeypatches reach the next learner (resetting
 a used kernel in place cannot promise that: a learner can patch builtins, leave
-threads, or change sys.modules). The trade-off is one kernel start per
+threads, or change sys.modules). With a :class:`labkit.grading.sandbox.Sandbox`
+every kernel also runs in its own bubblewrap sandbox (namespaces, read-only file
+system, rlimits) and reaches the emulator only through its own unix socket. The trade-off is one kernel start per
 submission, hidden behind the previous submission's run. The emulator is shared
 by the worker's kernels one at a time and ``reset()`` before each submission, so
 each learner starts from an empty account. Kernels reach it through attach mode
@@ -18,7 +20,9 @@ never in the learner's kernel.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import threading
 import shutil
 import sys
 import time
@@ -85,6 +89,8 @@ class WarmKernel:
     client: object = None  # the warm-up's shell client, closed by finish_warm_up()
     warm_up_id: str = ""
     started: float = field(default_factory=time.perf_counter)
+    gate: object = None   # the sandboxed kernel's emulator socket (KernelGate), or None
+    folder: Path | None = None  # everything of this kernel, removed by cleanup()
 
     def finish_warm_up(self, timeout: float = 60) -> None:
         """Wait for the warm-up imports (closing the socket earlier would drop them)."""
@@ -111,12 +117,34 @@ class WarmKernel:
 
             run_sync(self.km.shutdown_kernel)(now=True)
 
+    def cleanup(self) -> None:
+        """After the checks ran: close the kernel's emulator socket, remove its files."""
+        self.kill()
+        if self.gate is not None:
+            with contextlib.suppress(Exception):
+                self.gate.close()
+            self.gate = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _sandboxed_manager():
+    """An AsyncKernelManager whose kernel command is a bwrap command line (built per kernel)."""
+    from jupyter_client import AsyncKernelManager
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            return self.labkit_command(os.path.realpath(self.connection_file))
+
+    return SandboxedKernelManager
+
 
 class KernelPool:
     """Kernels started ahead of need, each handed out once (``take``), then replaced."""
 
-    def __init__(self, scratch: Path, emulator, spare: int = 1):
+    def __init__(self, scratch: Path, emulator, spare: int = 1, sandbox=None):
         self.scratch, self.emulator, self.spare = Path(scratch), emulator, spare
+        self.sandbox = sandbox
         self._ready: list[WarmKernel] = []
         self._count = 0
 
@@ -136,21 +164,56 @@ class KernelPool:
         from labkit.emulator import write_attach_file
 
         self._count += 1
-        home = self.scratch / f"kernel-{os.getpid()}-{self._count}"
-        shutil.rmtree(home, ignore_errors=True)
-        home.mkdir(parents=True)
-        write_attach_file(self.emulator, home / "attach.json")
+        folder = self.scratch / f"k{os.getpid()}-{self._count}"
+        shutil.rmtree(folder, ignore_errors=True)
+        home, gate = folder / "home", None
+        home.mkdir(parents=True, mode=0o700)
         # An async manager, as nbclient's own: with a blocking client, nbclient waits on a
         # dead kernel's output forever (its liveness poll never gets the event loop).
-        km = AsyncKernelManager(kernel_name="python3")
-        run_sync(km.start_kernel)(env=self._environ(home), cwd=str(home))
+        if self.sandbox is None:
+            write_attach_file(self.emulator, home / "attach.json")
+            km = AsyncKernelManager(kernel_name="python3")
+            run_sync(km.start_kernel)(env=self._environ(home), cwd=str(home))
+        else:
+            km, gate = self._start_sandboxed(folder, home)
         client = BlockingKernelClient()
         client.load_connection_info(km.get_connection_info())
         # Shell only: a heartbeat thread stopped at once races its own socket creation.
         client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
         # Queued now, runs while the previous submission executes; awaited in take().
         msg_id = client.execute(WARM_UP, silent=True, store_history=False)
-        return WarmKernel(km, home, client, msg_id)
+        return WarmKernel(km, home, client, msg_id, gate=gate, folder=folder)
+
+    def _start_sandboxed(self, folder: Path, home: Path):
+        """A kernel in bwrap: ZMQ over ipc in its own folder, the emulator via its own socket."""
+        import json
+
+        from jupyter_core.utils import run_sync
+
+        from labkit.emulator.tls import _write_private
+        from labkit.grading.sandbox import BRIDGE_SOCKET, KernelGate
+
+        ipc = folder / "ipc"
+        ipc.mkdir(mode=0o700)
+        shutil.copy(self.emulator.ca_bundle, home / "ca.pem")
+        port = self.emulator.port  # the same number, on the sandbox's own loopback
+        attach = {**self.emulator.describe(), "url": f"http://127.0.0.1:{port}",
+                  "ca_bundle": str(home / "ca.pem")}
+        _write_private(home / "attach.json", json.dumps(attach).encode())
+        gate = KernelGate(ipc / BRIDGE_SOCKET, self.emulator)
+        km = _sandboxed_manager()(kernel_name="python3", transport="ipc", ip=str(ipc / "zmq"))
+        km.connection_file = str(ipc / "kernel.json")
+        km.labkit_command = functools.partial(self.sandbox.command, folder, home, ipc, port)
+        try:
+            # The kernel's own chatter goes to a log in its folder (bounded by RLIMIT_FSIZE).
+            with open(folder / "kernel.log", "wb") as log:
+                run_sync(km.start_kernel)(
+                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, cwd=str(home),
+                    preexec_fn=self.sandbox.limits.apply, stdout=log, stderr=log)
+        except BaseException:
+            gate.close()
+            raise
+        return km, gate
 
     def fill(self) -> None:
         """Start kernels until ``spare`` are waiting."""
@@ -166,40 +229,58 @@ class KernelPool:
 
     def close(self) -> None:
         for kernel in self._ready:
-            kernel.kill()
+            kernel.cleanup()
         self._ready.clear()
 
 
-def execute(kernel: WarmKernel, notebook, name: str, timeout: float) -> Execution:
-    """Run ``notebook`` in ``kernel`` with papermill (NAME injected); never raises."""
+def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
+            cell_timeout: float | None = None) -> Execution:
+    """Run ``notebook`` in ``kernel`` with papermill (NAME injected); never raises.
+
+    ``timeout`` bounds the whole notebook (a timer kills the kernel), ``cell_timeout``
+    one cell (nbclient interrupts it).
+    """
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     holder: list = []
+    expired = threading.Event()
+
+    def stop() -> None:
+        expired.set()
+        kernel.kill()
+
+    timer = threading.Timer(timeout, stop)
+    timer.daemon = True
     started = time.perf_counter()
+    timer.start()
     try:
         papermill.execute_notebook(
             notebook, None, parameters={"NAME": name}, engine_name=ENGINE_NAME,
             kernel_name="python3", km=kernel.km, progress_bar=False, log_output=False,
-            execution_timeout=timeout, start_timeout=60, client_holder=holder)
+            execution_timeout=cell_timeout or timeout, start_timeout=60, client_holder=holder)
         status, reason = "ok", ""
     except PapermillExecutionError as exc:
         status, reason = "error", _cell_error(exc, holder[0].nb if holder else None)
     except CellTimeoutError:
-        status, reason = "timeout", f"a cell ran longer than {timeout:g} s and was stopped"
+        status, reason = "timeout", f"a cell ran longer than {cell_timeout or timeout:g} s and was stopped"
     except DeadKernelError:
         status, reason = "died", "the kernel died (os._exit, a crash or out of memory)"
     except Exception as exc:  # anything else must not stop the batch either
         status, reason = "error", f"the notebook could not run: {type(exc).__name__}: {exc}"
     finally:
+        timer.cancel()
         client = holder[0] if holder else None
         if client is not None and client.kc is not None:
             with contextlib.suppress(Exception):
                 client.kc.stop_channels()
         kernel.kill()
+    if expired.is_set():
+        status, reason = "timeout", f"the notebook ran longer than {timeout:g} s and was stopped"
     seconds = time.perf_counter() - started
-    return Execution(status, reason, seconds, client.nb if client is not None else None)
+    return Execution(status, one_line(reason), seconds,
+                     client.nb if client is not None else None)
 
 
 def _cell_error(exc, executed) -> str:
@@ -222,4 +303,12 @@ def _cell_error(exc, executed) -> str:
 
 def _first_line(text: str) -> str:
     text = (text or "").strip()
-    return text.splitlines()[0][:300] if text else ""
+    return text.splitlines()[0] if text else ""
+
+
+def one_line(text, limit: int = 300) -> str:
+    """Learner-made text as one bounded line: control characters gone, whitespace squeezed."""
+    from labkit.grading.report import clean
+
+    text = " ".join(clean(str(text or "")).split())
+    return text if len(text) <= limit else text[:limit] + " [...]"
