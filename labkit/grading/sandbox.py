@@ -41,6 +41,7 @@ GIB = 1024 ** 3
 #: Folders of the repository a kernel never sees (the instructor's material and history).
 HIDDEN_IN_REPO = ("instructor", "notebooks", ".git", "build")
 BRIDGE_SOCKET = "emulator.sock"
+TMP_BYTES = 512 * 1024 ** 2
 
 
 class SandboxUnavailable(RuntimeError):
@@ -115,8 +116,10 @@ class Sandbox:
         for root in bound:
             args += ["--ro-bind", str(root), str(root)]
         for hole in self._holes(bound):
-            args += ["--tmpfs", str(hole)] if hole.is_dir() else ["--ro-bind", "/dev/null", str(hole)]
-        args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            args += (["--tmpfs", str(hole), "--remount-ro", str(hole)] if hole.is_dir()
+                     else ["--ro-bind", "/dev/null", str(hole)])
+        # /tmp is memory: bounded, as RLIMIT_AS does not count tmpfs pages.
+        args += ["--dev", "/dev", "--proc", "/proc", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
                  "--bind", str(home), str(home), "--bind", str(ipc), str(ipc),
                  "--clearenv", *self._environment(home), "--chdir", str(home), "--",
                  sys.executable, "-m", "labkit.grading.sandbox", str(port),
@@ -132,7 +135,9 @@ class Sandbox:
             path = Path(os.path.abspath(path))
             if path.exists() and _inside_any(path, bound) and path not in bound:
                 holes.append(path)
-        return sorted(set(holes), key=lambda p: len(p.parts))
+        holes = sorted(set(holes), key=lambda p: len(p.parts))
+        # A hole inside another is hidden already (and the read-only tmpfs has no room for it).
+        return [h for i, h in enumerate(holes) if not _inside_any(h, holes[:i])]
 
     def _environment(self, home: Path) -> list[str]:
         venv_bin = str(Path(sys.executable).parent)
