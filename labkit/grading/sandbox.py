@@ -73,10 +73,24 @@ def find_bwrap() -> str | None:
 
 
 def require_bwrap() -> str:
-    """bwrap's path; SandboxUnavailable with the install hint when it is missing."""
+    """bwrap's path, once seen working; SandboxUnavailable with the fix when it is not."""
+    import subprocess
+
     path = find_bwrap()
     if path is None:
         raise SandboxUnavailable(INSTALL_HINT)
+    try:
+        trial = subprocess.run([path, "--unshare-all", "--die-with-parent", "--cap-drop", "ALL",
+                                "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+                                "--", "/bin/true"], capture_output=True, timeout=30)
+        problem = trial.stderr.decode("utf-8", "replace").strip() if trial.returncode else ""
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        problem = str(exc)
+    if problem:
+        raise SandboxUnavailable(
+            f"bubblewrap ({path}) cannot create a sandbox here: {problem}. It needs user "
+            "namespaces (on Ubuntu 24.04: `sudo sysctl kernel.apparmor_restrict_unprivileged_"
+            "userns=0`). Only for submissions you trust: `labkit regrade ... --no-sandbox`.")
     return path
 
 

@@ -154,9 +154,7 @@ found["write:grades"] = writable(PATHS["out"] + "/grades.csv")
 found["connection_files"] = sorted(glob.glob("/tmp/**/kernel.json", recursive=True))
 found["attach_files"] = sorted(glob.glob("/tmp/**/attach.json", recursive=True))
 found["home"] = os.environ.get("HOME")
-found["env"] = sorted(k for k in os.environ if not k.startswith(("LABKIT_", "PATH", "HOME",
-    "LANG", "MPLBACKEND", "PYTHONPATH", "PYDEVD", "TMPDIR", "JPY", "PWD", "SHLVL", "_",
-    "CLICOLOR", "PAGER", "GIT_PAGER", "TERM", "FORCE_COLOR")))
+found["env"] = sorted(os.environ)
 found["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 found["uid_map"] = open("/proc/self/uid_map").read().split()
 port = lab.emulator.port
@@ -205,7 +203,7 @@ subprocess.Popen([sys.executable, "-c", code, PATHS["out"], "''' + MARKER + '''"
 if os.fork() == 0:  # a double fork too
     os.setsid()
     if os.fork() == 0:
-        os.execv("/bin/sleep", ["/bin/sleep", "40", "''' + MARKER + '''"])
+        os.execv("/bin/sh", ["/bin/sh", "-c", "sleep 40", "''' + MARKER + '''"])
     os._exit(0)
 '''
 
@@ -228,10 +226,10 @@ import subprocess
 children = []
 try:
     for _ in range(2000):
-        children.append(subprocess.Popen(["/bin/sleep", "60", "''' + MARKER + '''"]))
+        children.append(subprocess.Popen(["/bin/sh", "-c", "sleep 60", "''' + MARKER + '''"]))
 except OSError as exc:
     print("refused:", type(exc).__name__)
-print("started", len(children))
+raise RuntimeError(f"started {len(children)}")
 '''
 
 BIG_FILE = '''
@@ -241,16 +239,19 @@ with open("big.bin", "wb") as handle:
 '''
 
 CREDENTIAL_PROCESS = '''
-with open(lab.files.config, "a") as handle:
-    handle.write("\\n[profile " + lab.names.admin_user + "]\\n"
-                 "credential_process = /bin/sh -c 'touch " + PATHS["marker_file"] + "'\\n"
-                 "[default]\\ncredential_process = /bin/sh -c 'touch " + PATHS["marker_file"] + "'\\n")
+import re
+line = "credential_process = /bin/sh -c 'touch " + PATHS["marker_file"] + "'"
+text = lab.files.config.read_text()
+lab.files.config.write_text(re.sub(r"^(\\[[^\\]]+\\])$", lambda m: m.group(1) + "\\n" + line,
+                                   text, flags=re.M))
+assert text.count("[") and line in lab.files.config.read_text()
 import os
 os.symlink("/etc/passwd", str(lab.files.folder / "credentials.link"))
 '''
 
 EXCEPTION_ECHO = '''
-raise ValueError("\\x1b]8;;http://evil.example\\x07click\\x1b]8;;\\x07 \\x1b[31mred\\n" + "y" * 5000)
+raise ValueError("\\x1b]8;;http://evil.example\\x07click\\x1b]8;;\\x07 \\x1b[31mred " + "y" * 5000
+                 + "\\nsecond line")
 '''
 
 
@@ -272,7 +273,7 @@ def build_attacks(folder: Path, paths: dict) -> dict[str, float | None]:
         "killer": (_attack(nb, paths, KILLER), FULL),  # in its sandbox: kills nobody
         "stopper": (_attack(nb, paths, STOPPER), FULL),
         "hog": (_attack(nb, paths, HOG), USERS_ONLY),
-        "forkbomb": (_attack(nb, paths, FORK_BOMB), FULL),
+        "forkbomb": (_attack(nb, paths, FORK_BOMB), USERS_ONLY),
         "bigfile": (_attack(nb, paths, BIG_FILE), USERS_ONLY),
         "credproc": (_attack(nb, paths, CREDENTIAL_PROCESS, after="01.access-keys"), FULL),
         "echo": (_attack(nb, paths, EXCEPTION_ECHO), USERS_ONLY),
