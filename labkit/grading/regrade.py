@@ -302,13 +302,17 @@ def _check_row(result, hidden: bool) -> dict:
 
 
 def _structure_notes(notebook, lesson: str) -> list[str]:
-    from labkit import config, course
-
     try:
-        source = config.repo_root() / "notebooks" / course.get(lesson).notebook
-        return nbtools.structure_notes(notebook, nbtools.read_submission(source))
+        return nbtools.structure_notes(notebook, _instructor_notebook(lesson))
     except (ValueError, TypeError, AttributeError, nbtools.SubmissionError):
         return []
+
+
+@functools.lru_cache(maxsize=None)
+def _instructor_notebook(lesson: str):
+    from labkit import config, course
+
+    return nbtools.read_submission(config.repo_root() / "notebooks" / course.get(lesson).notebook)
 
 
 def _new_result(submission: Submission) -> dict:

@@ -18,7 +18,9 @@ What a sandboxed kernel gets (measured facts: /work/shared/notes/grading-sandbox
   unix socket in the ipc folder, where the grader worker serves its emulator with
   every request flagged untrusted (so ``/moto-api/`` and ``/labkit-api/`` refuse it);
 - rlimits set in a preexec function: address space (``--memory``, default 2 GiB),
-  processes, file size, CPU time, no core dumps. (No cgroups on these machines.)
+  processes, file size, CPU time, no core dumps (no cgroups on these machines); and, as
+  RLIMIT_NPROC does not bind uid 0, the pid namespace's own ``pid_max`` (512) caps the
+  number of processes and threads.
 """
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ class Limits:
     """Resource limits of one kernel and everything it starts (rlimits; no cgroups here)."""
 
     memory: int = 2 * GIB          # RLIMIT_AS, bytes
-    processes: int = 256           # RLIMIT_NPROC, in the kernel's own user namespace
+    processes: int = 512           # pid_max of its pid namespace (and RLIMIT_NPROC)
     file_size: int = 256 * 1024**2  # RLIMIT_FSIZE, bytes per file written
     cpu_seconds: int = 600         # RLIMIT_CPU, the kernel's whole life
 
@@ -125,8 +127,12 @@ class Sandbox:
                 connection_file: Path) -> list[str]:
         """bwrap ... -- python -m labkit.grading.sandbox PORT SOCKET python -m ipykernel ..."""
         bound = [self.repo, *self._python_binds()]
+        # CAP_SYS_ADMIN, in the sandbox's own user namespace only, lets labkit's first step
+        # (main() below) set the pid namespace's pid_max; CAP_SETPCAP lets it empty the
+        # bounding set: it drops every capability before anything else runs. (RLIMIT_NPROC alone does not hold: uid 0 is exempt from it.)
         args = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
-                "--cap-drop", "ALL", *self._system_binds()]
+                "--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP",
+                *self._system_binds()]
         for root in bound:
             args += ["--ro-bind", str(root), str(root)]
         for hole in self._holes(bound):
@@ -137,7 +143,7 @@ class Sandbox:
                  "--bind", str(home), str(home), "--bind", str(ipc), str(ipc),
                  "--clearenv", *self._environment(home), "--chdir", str(home), "--",
                  sys.executable, "-m", "labkit.grading.sandbox", str(port),
-                 str(ipc / BRIDGE_SOCKET), "--",
+                 str(ipc / BRIDGE_SOCKET), str(self.limits.processes), "--",
                  sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
         return args
 
@@ -236,9 +242,46 @@ def _forward(listener: socket.socket, unix_path: str) -> None:
             threading.Thread(target=_pump, args=(a, b), daemon=True).start()
 
 
+def _limit_processes(pid_max: int) -> None:
+    """Cap the pid numbers of this pid namespace (Linux >= 6.14 keeps pid_max per namespace)."""
+    try:
+        with open("/proc/sys/kernel/pid_max", "w") as handle:
+            handle.write(str(max(pid_max, 512)))
+    except OSError as exc:
+        sys.stderr.write(f"labkit sandbox: cannot set pid_max ({exc}); RLIMIT_NPROC only\n")
+
+
+def _drop_capabilities() -> None:
+    """Leave no capability at all, now or after exec (as bwrap's --cap-drop ALL does)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_no_new_privs, pr_capbset_drop, pr_cap_ambient, clear_all = 38, 24, 47, 4
+    for cap in range(64):
+        libc.prctl(pr_capbset_drop, cap, 0, 0, 0)  # fails past the last cap: fine
+    if libc.prctl(23, 21, 0, 0, 0) != 0:  # PR_CAPBSET_READ of CAP_SYS_ADMIN must say 0
+        raise OSError("cannot empty the capability bounding set: refusing to run")
+    libc.prctl(pr_cap_ambient, clear_all, 0, 0, 0)
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    header, data = Header(0x20080522, 0), (Data * 2)()
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed: refusing to run with capabilities")
+    libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0)
+
+
 def main(argv: list[str]) -> None:
-    """Inside the sandbox: ``PORT SOCKET -- KERNEL...``: fork the forwarder, exec the kernel."""
-    port, unix_path, _, *kernel = argv
+    """Inside the sandbox: ``PORT SOCKET PID_MAX -- KERNEL...``: cap the processes, drop
+    every capability, fork the emulator forwarder, exec the kernel."""
+    port, unix_path, pid_max, _, *kernel = argv
+    _limit_processes(int(pid_max))
+    _drop_capabilities()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", int(port)))
