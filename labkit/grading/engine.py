@@ -45,10 +45,7 @@ WARM_UP = ("import labkit, labkit.lab, labkit.course, labkit.credentials, labkit
            "def _shared_loader(search_path_string=None, _create=botocore.loaders.create_loader):\n"
            "    return _loaders.setdefault(search_path_string, _create(search_path_string))\n"
            "botocore.session.create_loader = _shared_loader\n"
-           "for _service in ('iam', 'sts', 's3', 's3control', 'kms'):\n"
-           "    botocore.session.Session().get_component('data_loader')"
-           ".load_service_model(_service, 'service-2')\n"
-           "del _lesson, _service")
+           "del _lesson")
 
 
 class CapturingEngine(NBClientEngine):

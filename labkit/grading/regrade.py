@@ -614,6 +614,8 @@ def _trouble(slot) -> str | None:
             raise RuntimeError(slot.fatal)
         return f"the grader worker could not start: {slot.fatal}"
     if not slot.process.is_alive():
+        if slot.job is None:
+            return f"the grader worker exited while starting (exit code {slot.process.exitcode})"
         return f"the grader worker died while grading it (exit code {slot.process.exitcode})"
     if time.monotonic() > slot.deadline:
         if slot.job is None:
