@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import time
 
@@ -103,9 +104,10 @@ def test_feedback_file_per_learner(batch):
     texts = {p.name: p.read_text() for p in feedback.glob("*.md")}
     assert len(texts) == len(batch["expected"])
     for learner in batch["expected"]:
-        mine = [t for name, t in texts.items() if name.startswith(learner + "-")]
+        mine = [t for name, t in texts.items()
+                if re.fullmatch(re.escape(learner) + r"-[0-9a-f]{12}__01\.md", name)]
         assert len(mine) == 1 and f"feedback for {learner.replace('_', chr(92) + '_')}" in mine[0]
-    [text] = [t for name, t in texts.items() if name.startswith("two-keys-")]
+    [text] = [t for name, t in texts.items() if re.match(r"two-keys-[0-9a-f]{12}__", name)]
     assert "Score: 8 / 9" in text and "01.key\\-hygiene (graded check" in text
 
 
