@@ -10,7 +10,7 @@ import time
 import pytest
 
 from labkit.grading import checks as graded
-from labkit.grading import regrade
+from labkit.grading import regrade, report
 from tests.grading import hostile
 
 TIMEOUT = 240  # seconds per notebook
@@ -106,7 +106,7 @@ def test_feedback_file_per_learner(batch):
     for learner in batch["expected"]:
         mine = [t for name, t in texts.items()
                 if re.fullmatch(re.escape(learner) + r"-[0-9a-f]{12}__01\.md", name)]
-        assert len(mine) == 1 and f"feedback for {learner.replace('_', chr(92) + '_')}" in mine[0]
+        assert len(mine) == 1 and f"feedback for {report.markdown(learner)}" in mine[0]
     [text] = [t for name, t in texts.items() if re.match(r"two-keys-[0-9a-f]{12}__", name)]
     assert "Score: 8 / 9" in text and "01.key\\-hygiene (graded check" in text
 
