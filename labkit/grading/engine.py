@@ -29,9 +29,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from papermill.engines import NBClientEngine, papermill_engines
-from papermill.log import logger as papermill_logger
-
 ENGINE_NAME = "labkit-warm"
 #: Imported in a spare kernel before a learner's code runs: what every lesson imports.
 WARM_UP = ("import labkit, labkit.lab, labkit.course, labkit.credentials, labkit.netguard, "
@@ -48,32 +45,44 @@ WARM_UP = ("import labkit, labkit.lab, labkit.course, labkit.credentials, labkit
            "del _lesson")
 
 
-class CapturingEngine(NBClientEngine):
-    """papermill's nbclient engine that hands back its notebook client.
-
-    papermill returns the executed notebook only on success; a grader also needs
-    the partial notebook of a run that raised, timed out or lost its kernel, and
-    must close the client's channels itself (nbclient leaves them open on a kernel
-    it did not start, and a dead kernel's heartbeat channel then leaks sockets).
-    """
-
-    @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-        from papermill.clientwrap import PapermillNotebookClient
-
-        holder = kwargs.pop("client_holder")
-        timeout = kwargs.pop("execution_timeout", None)
-        start_timeout = kwargs.pop("start_timeout", 60)
-        for unused in ("input_path", "timeout", "startup_timeout"):
-            kwargs.pop(unused, None)
-        client = PapermillNotebookClient(nb_man, kernel_name=kernel_name, timeout=timeout,
-                                         startup_timeout=start_timeout, log=papermill_logger,
-                                         **kwargs)
-        holder.append(client)
-        return client.execute()
+_REGISTERED = False
 
 
-papermill_engines.register(ENGINE_NAME, CapturingEngine)
+def _register_engine() -> None:
+    """Register CapturingEngine with papermill (imported on first use: the batch's parent
+    never needs papermill, and importing it costs a second of CPU)."""
+    global _REGISTERED
+    if _REGISTERED:
+        return
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger as papermill_logger
+
+    class CapturingEngine(NBClientEngine):
+        """papermill's nbclient engine that hands back its notebook client.
+
+        papermill returns the executed notebook only on success; a grader also needs
+        the partial notebook of a run that raised, timed out or lost its kernel, and
+        must close the client's channels itself (nbclient leaves them open on a kernel
+        it did not start, and a dead kernel's heartbeat channel then leaks sockets).
+        """
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            from papermill.clientwrap import PapermillNotebookClient
+
+            holder = kwargs.pop("client_holder")
+            timeout = kwargs.pop("execution_timeout", None)
+            start_timeout = kwargs.pop("start_timeout", 60)
+            for unused in ("input_path", "timeout", "startup_timeout"):
+                kwargs.pop(unused, None)
+            client = PapermillNotebookClient(nb_man, kernel_name=kernel_name, timeout=timeout,
+                                             startup_timeout=start_timeout,
+                                             log=papermill_logger, **kwargs)
+            holder.append(client)
+            return client.execute()
+
+    papermill_engines.register(ENGINE_NAME, CapturingEngine)
+    _REGISTERED = True
 
 
 @dataclass
@@ -97,6 +106,7 @@ class WarmKernel:
     started: float = field(default_factory=time.perf_counter)
     gate: object = None   # the sandboxed kernel's emulator socket (KernelGate), or None
     folder: Path | None = None  # everything of this kernel, removed by cleanup()
+    ipc: Path | None = None  # a sandboxed kernel's ipc folder (its emulator socket goes there)
 
     def finish_warm_up(self, timeout: float = 60) -> None:
         """Wait for the warm-up imports (closing the socket earlier would drop them)."""
@@ -188,38 +198,43 @@ class KernelPool:
         client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
         # Queued now, runs while the previous submission executes; awaited in take().
         msg_id = client.execute(WARM_UP, silent=True, store_history=False)
-        return WarmKernel(km, home, client, msg_id, gate=gate, folder=folder)
+        return WarmKernel(km, home, client, msg_id, gate=gate, folder=folder,
+                          ipc=folder / "ipc" if self.sandbox is not None else None)
 
     def _start_sandboxed(self, folder: Path, home: Path):
-        """A kernel in bwrap: ZMQ over ipc in its own folder, the emulator via its own socket."""
-        import json
-
+        """A kernel in bwrap: ZMQ over ipc in its own folder. It needs no emulator to start:
+        take() gives it its emulator socket and attach file before any learner code runs."""
         from jupyter_core.utils import run_sync
 
-        from labkit.emulator.tls import _write_private
-        from labkit.grading.sandbox import BRIDGE_SOCKET, KernelGate
+        from labkit.grading.sandbox import SANDBOX_PORT
 
         ipc = folder / "ipc"
         ipc.mkdir(mode=0o700)
-        shutil.copy(self.emulator.ca_bundle, home / "ca.pem")
-        port = self.emulator.port  # the same number, on the sandbox's own loopback
-        attach = {**self.emulator.describe(), "url": f"http://127.0.0.1:{port}",
-                  "ca_bundle": str(home / "ca.pem")}
-        _write_private(home / "attach.json", json.dumps(attach).encode())
-        gate = KernelGate(ipc / BRIDGE_SOCKET, self.emulator)
         km = _sandboxed_manager()(kernel_name="python3", transport="ipc", ip=str(ipc / "zmq"))
         km.connection_file = str(ipc / "kernel.json")
-        km.labkit_command = functools.partial(self.sandbox.command, folder, home, ipc, port)
-        try:
-            # The kernel's own chatter goes to a log in its folder (bounded by RLIMIT_FSIZE).
-            with open(folder / "kernel.log", "wb") as log:
-                run_sync(km.start_kernel)(
-                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, cwd=str(home),
-                    preexec_fn=self.sandbox.limits.apply, stdout=log, stderr=log)
-        except BaseException:
-            gate.close()
-            raise
-        return km, gate
+        km.labkit_command = functools.partial(self.sandbox.command, folder, home, ipc,
+                                              SANDBOX_PORT)
+        # The kernel's own chatter goes to a log in its folder (bounded by RLIMIT_FSIZE).
+        with open(folder / "kernel.log", "wb") as log:
+            run_sync(km.start_kernel)(
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, cwd=str(home),
+                preexec_fn=self.sandbox.limits.apply, stdout=log, stderr=log)
+        return km, None
+
+    def _connect(self, kernel: WarmKernel) -> None:
+        """Give a sandboxed kernel its emulator: its own unix socket and attach file."""
+        import json
+
+        from labkit.emulator.tls import _write_private
+        from labkit.grading.sandbox import BRIDGE_SOCKET, SANDBOX_PORT, KernelGate
+
+        if kernel.ipc is None or kernel.gate is not None:
+            return
+        shutil.copy(self.emulator.ca_bundle, kernel.home / "ca.pem")
+        attach = {**self.emulator.describe(), "url": f"http://127.0.0.1:{SANDBOX_PORT}",
+                  "ca_bundle": str(kernel.home / "ca.pem")}
+        _write_private(kernel.home / "attach.json", json.dumps(attach).encode())
+        kernel.gate = KernelGate(kernel.ipc / BRIDGE_SOCKET, self.emulator)
 
     def fill(self) -> None:
         """Start kernels until ``spare`` are waiting."""
@@ -229,6 +244,7 @@ class KernelPool:
     def take(self) -> WarmKernel:
         """A kernel nobody has used; a replacement starts warming up at once."""
         kernel = self._ready.pop(0) if self._ready else self._start_one()
+        self._connect(kernel)
         self.fill()
         kernel.finish_warm_up()
         return kernel
@@ -250,6 +266,7 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    _register_engine()
     holder: list = []
     expired = threading.Event()
 

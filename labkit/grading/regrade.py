@@ -93,9 +93,14 @@ class Worker:
         if settings.sandbox:
             box = sandbox.Sandbox(sandbox.require_bwrap(), config.repo_root(),
                                   hide=(self.scratch, *hide), limits=settings.limits())
-        self.emulator = Emulator(self.scratch / f"emulator-{os.getpid()}").start()
+        self.emulator = Emulator(self.scratch / f"emulator-{os.getpid()}")
         self.pool = engine.KernelPool(self.scratch, self.emulator, sandbox=box)
-        self.pool.fill()
+        if box is not None:
+            self.pool.fill()  # a sandboxed kernel starts without its emulator: start both
+            self.emulator.start()
+        else:
+            self.emulator.start()  # an unsandboxed kernel's attach file names the port
+            self.pool.fill()
 
     def grade(self, submission: Submission) -> dict:
         """Execute one submission in a fresh kernel and a reset emulator, then run its checks."""

@@ -44,6 +44,8 @@ GIB = 1024 ** 3
 HIDDEN_IN_REPO = ("instructor", "notebooks", ".git", "build")
 BRIDGE_SOCKET = "emulator.sock"
 TMP_BYTES = 512 * 1024 ** 2
+#: The emulator's port on the sandbox's own loopback (its own network namespace: any port).
+SANDBOX_PORT = 4510
 
 
 class SandboxUnavailable(RuntimeError):
