@@ -1,13 +1,16 @@
 """Grade the same submissions two ways and print the speed-up (a figure, not a test).
 
     .venv/bin/python benchmarks/bench_regrade.py [--count 8] [--jobs 2] [--lesson-notebook PATH]
+                                                 [--sandbox-cost]
 
 Naive: a loop of `papermill` CLI calls, one per submission (each starts papermill,
 a kernel, labkit and an emulator in that kernel); points read from the check
 cells that ran without error (no hidden checks: the naive way cannot run them
 outside the learner's kernel).
-labkit: `labkit regrade` (warm single-use kernels, one emulator per worker, hidden
-checks in the grader, --jobs workers).
+labkit: `labkit regrade` (warm single-use kernels, each in its bubblewrap sandbox,
+one emulator per worker, hidden checks in the grader, --jobs workers).
+--sandbox-cost: also time `labkit regrade --no-sandbox` on the same submissions and
+print what the sandbox costs per submission.
 """
 from __future__ import annotations
 
@@ -65,9 +68,11 @@ def naive(paths: list[Path], work: Path, timeout: float) -> tuple[float, dict]:
     return time.perf_counter() - started, points
 
 
-def fast(folder: Path, out: Path, jobs: int, timeout: float) -> tuple[float, dict]:
+def fast(folder: Path, out: Path, jobs: int, timeout: float,
+         sandbox: bool = True) -> tuple[float, dict]:
     started = time.perf_counter()
-    regrade.regrade(folder, out, jobs=jobs, timeout=timeout, force=True, progress=False)
+    regrade.regrade(folder, out, jobs=jobs, timeout=timeout, force=True, progress=False,
+                    sandbox=sandbox)
     seconds = time.perf_counter() - started
     points = {}
     for path in (out / "results").glob("*.json"):
@@ -82,11 +87,17 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="labkit regrade workers (default 2)")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--lesson-notebook", type=Path, default=DEFAULT_NOTEBOOK)
+    parser.add_argument("--sandbox-cost", action="store_true",
+                        help="also time --no-sandbox and print the sandbox's cost")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-regrade-") as scratch:
         work = Path(scratch)
         paths = make_submissions(work / "submissions", args.lesson_notebook, args.count)
         fast_s, fast_points = fast(work / "submissions", work / "out", args.jobs, args.timeout)
+        bare_s = None
+        if args.sandbox_cost:
+            bare_s, _ = fast(work / "submissions", work / "out-bare", args.jobs, args.timeout,
+                             sandbox=False)
         naive_s, naive_points = naive(paths, work, args.timeout)
     n = args.count
     print(f"{n} submissions of {args.lesson_notebook.name}, {os.cpu_count()} CPUs, "
@@ -94,7 +105,12 @@ def main() -> int:
     print(f"naive papermill CLI loop: {naive_s:7.1f} s  ({naive_s / n:5.2f} s per submission)")
     print(f"labkit regrade --jobs {args.jobs}:  {fast_s:7.1f} s  ({fast_s / n:5.2f} s per "
           f"submission, hidden checks included)")
-    print(f"speed-up: {naive_s / fast_s:.2f}x")
+    if bare_s is not None:
+        print(f"labkit regrade --no-sandbox: {bare_s:7.1f} s  ({bare_s / n:5.2f} s per submission)")
+        # Per submission of one worker: the batch time difference times the workers.
+        print(f"sandbox cost: {(fast_s - bare_s) / n:+.2f} s per submission of the batch "
+              f"({(fast_s - bare_s) * args.jobs / n:+.2f} s of one worker's time)")
+    print(f"speed-up: {naive_s / fast_s:.2f}x (sandbox on)")
     if naive_points != fast_points:
         print(f"WARNING: visible points differ: naive {naive_points}, labkit {fast_points}")
         return 1

@@ -22,6 +22,11 @@ from typing import Callable, List, Optional, Union
 EVALUATE_ALARMS_PATH = "/labkit-api/cloudwatch/evaluate-alarms"
 _LOOPBACK_ADDRESSES = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+#: Set in the WSGI environ by a listener whose clients are untrusted (a grader's sandboxed
+#: kernels, labkit.grading.sandbox.KernelGate): they get AWS APIs only, never moto's
+#: /moto-api/ (reset, data.json dump) nor labkit's control paths.
+UNTRUSTED_ENVIRON = "labkit.untrusted_client"
+OPERATOR_PREFIXES = ("/moto-api", "/labkit-api")
 
 
 class ControlEndpoint:
@@ -31,6 +36,11 @@ class ControlEndpoint:
         self.app = app
 
     def __call__(self, environ: dict, start_response: Callable):
+        if environ.get(UNTRUSTED_ENVIRON) and environ.get("PATH_INFO", "").startswith(
+                OPERATOR_PREFIXES):
+            return _json(start_response, 403, {
+                "error": f"{environ['PATH_INFO']!r} is the emulator operator's, not open to "
+                         "a graded notebook's kernel"})
         if not environ.get("PATH_INFO", "").startswith("/labkit-api/") or not _direct(environ):
             return self.app(environ, start_response)
         if environ["PATH_INFO"].startswith("/labkit-api/cloudtrail/"):  # issue 13: CloudTrail
@@ -99,7 +109,7 @@ def _transition_json(t) -> dict:
 
 def _json(start_response, status: int, payload: dict):
     body = json.dumps(payload).encode()
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}[status]
+    reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed"}[status]
     start_response(f"{status} {reason}", [("Content-Type", "application/json"),
                                           ("Content-Length", str(len(body)))])
     return [body]

@@ -2,7 +2,8 @@
 
     labkit release [--out release] [--notebooks notebooks] [--check]
     labkit regrade SUBMISSIONS --out OUT [--lesson L] [--jobs N] [--timeout S]
-                   [--shard K/N] [--force]
+                   [--cell-timeout S] [--memory SIZE] [--max-notebook-mb MB]
+                   [--batch-timeout S] [--shard K/N] [--force] [--no-sandbox]
     labkit regrade merge OUT... [--out MERGED]
 """
 from __future__ import annotations
@@ -44,12 +45,43 @@ def cmd_regrade(args) -> int:
         raise ValueError("labkit regrade needs --out OUT (the folder for grades and reports)")
     if args.timeout <= 0 or args.jobs < 1:
         raise ValueError("--timeout must be positive and --jobs at least 1")
-    counts = regrade.regrade(args.paths[0], args.out, lesson=args.lesson, jobs=args.jobs,
-                             timeout=args.timeout, shard_spec=args.shard, force=args.force)
+    for flag, value in (("--cell-timeout", args.cell_timeout),
+                        ("--max-notebook-mb", args.max_notebook_mb),
+                        ("--batch-timeout", args.batch_timeout)):
+        if value is not None and value <= 0:
+            raise ValueError(f"{flag} must be positive, not {value:g}")
+    from labkit.grading.sandbox import SandboxUnavailable
+
+    if args.no_sandbox:
+        print("labkit regrade: --no-sandbox: learner code runs as you, with your files and "
+              "network; only for submissions you trust.", file=sys.stderr)
+    try:
+        counts = regrade.regrade(
+            args.paths[0], args.out, lesson=args.lesson, jobs=args.jobs, timeout=args.timeout,
+            cell_timeout=args.cell_timeout, shard_spec=args.shard, force=args.force,
+            sandbox=not args.no_sandbox, memory_mb=parse_size_mb(args.memory),
+            max_notebook_mb=args.max_notebook_mb or regrade.DEFAULT_MAX_NOTEBOOK_MB,
+            batch_timeout=args.batch_timeout)
+    except SandboxUnavailable as exc:
+        print(f"labkit regrade: {exc}", file=sys.stderr)
+        return 3
     print(f"Graded {counts['graded']}, skipped {counts['skipped']} unchanged, of "
           f"{counts['total']} submission(s) in {counts['seconds']} s. "
           f"See {args.out}/grades.csv and {args.out}/report.html")
     return 0
+
+
+def parse_size_mb(text: str) -> int:
+    """"2G", "1536M", "2048" (MiB) -> MiB; a clear error otherwise."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([GgMm]i?[Bb]?)?\s*", str(text))
+    if not match or float(match.group(1)) <= 0:
+        raise ValueError(f"--memory {text!r}: write a size such as 2G or 1536M")
+    value = float(match.group(1)) * (1024 if (match.group(2) or "M")[0] in "Gg" else 1)
+    if value < 256:
+        raise ValueError(f"--memory {text!r}: a kernel needs at least 256M")
+    return int(value)
 
 
 def register(subparsers) -> None:
@@ -76,7 +108,17 @@ def register(subparsers) -> None:
     regrade.add_argument("--lesson", help="grade only this lesson's notebooks")
     regrade.add_argument("--jobs", type=int, default=2, help="parallel graders (default 2)")
     regrade.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                         help=f"seconds one cell may run (default {DEFAULT_TIMEOUT:g})")
+                         help=f"seconds a whole notebook may run (default {DEFAULT_TIMEOUT:g})")
+    regrade.add_argument("--cell-timeout", type=float,
+                         help="seconds one cell may run (default 120, at most --timeout)")
+    regrade.add_argument("--memory", default="2G",
+                         help="address space of each kernel and what it starts (default 2G)")
+    regrade.add_argument("--max-notebook-mb", type=float,
+                         help="refuse notebooks larger than this (default 20)")
+    regrade.add_argument("--batch-timeout", type=float,
+                         help="seconds the whole batch may take (default: from the counts)")
+    regrade.add_argument("--no-sandbox", action="store_true",
+                         help="run kernels WITHOUT bubblewrap (trusted submissions only)")
     regrade.add_argument("--shard", help="grade only slice K of N, e.g. 2/4 (merge them after)")
     regrade.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     regrade.set_defaults(func=cmd_regrade)

@@ -8,7 +8,9 @@ a grader worker starts its emulator once and keeps ONE spare kernel warming up
 Why it is safe: every kernel runs exactly one submission and is then killed, so
 no learner's variables, imports or monkeypatches reach the next learner (resetting
 a used kernel in place cannot promise that: a learner can patch builtins, leave
-threads, or change sys.modules). The trade-off is one kernel start per
+threads, or change sys.modules). With a :class:`labkit.grading.sandbox.Sandbox`
+every kernel also runs in its own bubblewrap sandbox (namespaces, read-only file
+system, rlimits) and reaches the emulator only through its own unix socket. The trade-off is one kernel start per
 submission, hidden behind the previous submission's run. The emulator is shared
 by the worker's kernels one at a time and ``reset()`` before each submission, so
 each learner starts from an empty account. Kernels reach it through attach mode
@@ -18,52 +20,69 @@ never in the learner's kernel.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import threading
 import shutil
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from papermill.engines import NBClientEngine, papermill_engines
-from papermill.log import logger as papermill_logger
-
 ENGINE_NAME = "labkit-warm"
 #: Imported in a spare kernel before a learner's code runs: what every lesson imports.
 WARM_UP = ("import labkit, labkit.lab, labkit.course, labkit.credentials, labkit.netguard, "
-           "boto3, botocore.client\n"
+           "boto3, botocore.client, botocore.loaders, botocore.session\n"
            "labkit.netguard.install()\n"
            "for _lesson in labkit.course.LESSONS:\n"
            "    _lesson.builder and __import__(_lesson.builder.partition(':')[0])\n"
+           # One botocore model loader for every session of this kernel: each lab.client()
+           # makes a session, and parsing the service models again costs ~0.1 s a client.
+           "_loaders = {}\n"
+           "def _shared_loader(search_path_string=None, _create=botocore.loaders.create_loader):\n"
+           "    return _loaders.setdefault(search_path_string, _create(search_path_string))\n"
+           "botocore.session.create_loader = _shared_loader\n"
            "del _lesson")
 
 
-class CapturingEngine(NBClientEngine):
-    """papermill's nbclient engine that hands back its notebook client.
-
-    papermill returns the executed notebook only on success; a grader also needs
-    the partial notebook of a run that raised, timed out or lost its kernel, and
-    must close the client's channels itself (nbclient leaves them open on a kernel
-    it did not start, and a dead kernel's heartbeat channel then leaks sockets).
-    """
-
-    @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-        from papermill.clientwrap import PapermillNotebookClient
-
-        holder = kwargs.pop("client_holder")
-        timeout = kwargs.pop("execution_timeout", None)
-        start_timeout = kwargs.pop("start_timeout", 60)
-        for unused in ("input_path", "timeout", "startup_timeout"):
-            kwargs.pop(unused, None)
-        client = PapermillNotebookClient(nb_man, kernel_name=kernel_name, timeout=timeout,
-                                         startup_timeout=start_timeout, log=papermill_logger,
-                                         **kwargs)
-        holder.append(client)
-        return client.execute()
+_REGISTERED = False
 
 
-papermill_engines.register(ENGINE_NAME, CapturingEngine)
+def _register_engine() -> None:
+    """Register CapturingEngine with papermill (imported on first use: the batch's parent
+    never needs papermill, and importing it costs a second of CPU)."""
+    global _REGISTERED
+    if _REGISTERED:
+        return
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger as papermill_logger
+
+    class CapturingEngine(NBClientEngine):
+        """papermill's nbclient engine that hands back its notebook client.
+
+        papermill returns the executed notebook only on success; a grader also needs
+        the partial notebook of a run that raised, timed out or lost its kernel, and
+        must close the client's channels itself (nbclient leaves them open on a kernel
+        it did not start, and a dead kernel's heartbeat channel then leaks sockets).
+        """
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            from papermill.clientwrap import PapermillNotebookClient
+
+            holder = kwargs.pop("client_holder")
+            timeout = kwargs.pop("execution_timeout", None)
+            start_timeout = kwargs.pop("start_timeout", 60)
+            for unused in ("input_path", "timeout", "startup_timeout"):
+                kwargs.pop(unused, None)
+            client = PapermillNotebookClient(nb_man, kernel_name=kernel_name, timeout=timeout,
+                                             startup_timeout=start_timeout,
+                                             log=papermill_logger, **kwargs)
+            holder.append(client)
+            return client.execute()
+
+    papermill_engines.register(ENGINE_NAME, CapturingEngine)
+    _REGISTERED = True
 
 
 @dataclass
@@ -85,6 +104,9 @@ class WarmKernel:
     client: object = None  # the warm-up's shell client, closed by finish_warm_up()
     warm_up_id: str = ""
     started: float = field(default_factory=time.perf_counter)
+    gate: object = None   # the sandboxed kernel's emulator socket (KernelGate), or None
+    folder: Path | None = None  # everything of this kernel, removed by cleanup()
+    ipc: Path | None = None  # a sandboxed kernel's ipc folder (its emulator socket goes there)
 
     def finish_warm_up(self, timeout: float = 60) -> None:
         """Wait for the warm-up imports (closing the socket earlier would drop them)."""
@@ -111,12 +133,34 @@ class WarmKernel:
 
             run_sync(self.km.shutdown_kernel)(now=True)
 
+    def cleanup(self) -> None:
+        """After the checks ran: close the kernel's emulator socket, remove its files."""
+        self.kill()
+        if self.gate is not None:
+            # socketserver's shutdown() waits out a poll interval: not on the grading path.
+            threading.Thread(target=self.gate.close, daemon=True).start()
+            self.gate = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _sandboxed_manager():
+    """An AsyncKernelManager whose kernel command is a bwrap command line (built per kernel)."""
+    from jupyter_client import AsyncKernelManager
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            return self.labkit_command(os.path.realpath(self.connection_file))
+
+    return SandboxedKernelManager
+
 
 class KernelPool:
     """Kernels started ahead of need, each handed out once (``take``), then replaced."""
 
-    def __init__(self, scratch: Path, emulator, spare: int = 1):
+    def __init__(self, scratch: Path, emulator, spare: int = 1, sandbox=None):
         self.scratch, self.emulator, self.spare = Path(scratch), emulator, spare
+        self.sandbox = sandbox
         self._ready: list[WarmKernel] = []
         self._count = 0
 
@@ -136,21 +180,61 @@ class KernelPool:
         from labkit.emulator import write_attach_file
 
         self._count += 1
-        home = self.scratch / f"kernel-{os.getpid()}-{self._count}"
-        shutil.rmtree(home, ignore_errors=True)
-        home.mkdir(parents=True)
-        write_attach_file(self.emulator, home / "attach.json")
+        folder = self.scratch / f"k{os.getpid()}-{self._count}"
+        shutil.rmtree(folder, ignore_errors=True)
+        home, gate = folder / "home", None
+        home.mkdir(parents=True, mode=0o700)
         # An async manager, as nbclient's own: with a blocking client, nbclient waits on a
         # dead kernel's output forever (its liveness poll never gets the event loop).
-        km = AsyncKernelManager(kernel_name="python3")
-        run_sync(km.start_kernel)(env=self._environ(home), cwd=str(home))
+        if self.sandbox is None:
+            write_attach_file(self.emulator, home / "attach.json")
+            km = AsyncKernelManager(kernel_name="python3")
+            run_sync(km.start_kernel)(env=self._environ(home), cwd=str(home))
+        else:
+            km, gate = self._start_sandboxed(folder, home)
         client = BlockingKernelClient()
         client.load_connection_info(km.get_connection_info())
         # Shell only: a heartbeat thread stopped at once races its own socket creation.
         client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
         # Queued now, runs while the previous submission executes; awaited in take().
         msg_id = client.execute(WARM_UP, silent=True, store_history=False)
-        return WarmKernel(km, home, client, msg_id)
+        return WarmKernel(km, home, client, msg_id, gate=gate, folder=folder,
+                          ipc=folder / "ipc" if self.sandbox is not None else None)
+
+    def _start_sandboxed(self, folder: Path, home: Path):
+        """A kernel in bwrap: ZMQ over ipc in its own folder. It needs no emulator to start:
+        take() gives it its emulator socket and attach file before any learner code runs."""
+        from jupyter_core.utils import run_sync
+
+        from labkit.grading.sandbox import SANDBOX_PORT
+
+        ipc = folder / "ipc"
+        ipc.mkdir(mode=0o700)
+        km = _sandboxed_manager()(kernel_name="python3", transport="ipc", ip=str(ipc / "zmq"))
+        km.connection_file = str(ipc / "kernel.json")
+        km.labkit_command = functools.partial(self.sandbox.command, folder, home, ipc,
+                                              SANDBOX_PORT)
+        # The kernel's own chatter goes to a log in its folder (bounded by RLIMIT_FSIZE).
+        with open(folder / "kernel.log", "wb") as log:
+            run_sync(km.start_kernel)(
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, cwd=str(home),
+                preexec_fn=self.sandbox.limits.apply, stdout=log, stderr=log)
+        return km, None
+
+    def _connect(self, kernel: WarmKernel) -> None:
+        """Give a sandboxed kernel its emulator: its own unix socket and attach file."""
+        import json
+
+        from labkit.emulator.tls import _write_private
+        from labkit.grading.sandbox import BRIDGE_SOCKET, SANDBOX_PORT, KernelGate
+
+        if kernel.ipc is None or kernel.gate is not None:
+            return
+        shutil.copy(self.emulator.ca_bundle, kernel.home / "ca.pem")
+        attach = {**self.emulator.describe(), "url": f"http://127.0.0.1:{SANDBOX_PORT}",
+                  "ca_bundle": str(kernel.home / "ca.pem")}
+        _write_private(kernel.home / "attach.json", json.dumps(attach).encode())
+        kernel.gate = KernelGate(kernel.ipc / BRIDGE_SOCKET, self.emulator)
 
     def fill(self) -> None:
         """Start kernels until ``spare`` are waiting."""
@@ -160,46 +244,66 @@ class KernelPool:
     def take(self) -> WarmKernel:
         """A kernel nobody has used; a replacement starts warming up at once."""
         kernel = self._ready.pop(0) if self._ready else self._start_one()
+        self._connect(kernel)
         self.fill()
         kernel.finish_warm_up()
         return kernel
 
     def close(self) -> None:
         for kernel in self._ready:
-            kernel.kill()
+            kernel.cleanup()
         self._ready.clear()
 
 
-def execute(kernel: WarmKernel, notebook, name: str, timeout: float) -> Execution:
-    """Run ``notebook`` in ``kernel`` with papermill (NAME injected); never raises."""
+def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
+            cell_timeout: float | None = None) -> Execution:
+    """Run ``notebook`` in ``kernel`` with papermill (NAME injected); never raises.
+
+    ``timeout`` bounds the whole notebook (a timer kills the kernel), ``cell_timeout``
+    one cell (nbclient interrupts it).
+    """
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    _register_engine()
     holder: list = []
+    expired = threading.Event()
+
+    def stop() -> None:
+        expired.set()
+        kernel.kill()
+
+    timer = threading.Timer(timeout, stop)
+    timer.daemon = True
     started = time.perf_counter()
+    timer.start()
     try:
         papermill.execute_notebook(
             notebook, None, parameters={"NAME": name}, engine_name=ENGINE_NAME,
             kernel_name="python3", km=kernel.km, progress_bar=False, log_output=False,
-            execution_timeout=timeout, start_timeout=60, client_holder=holder)
+            execution_timeout=cell_timeout or timeout, start_timeout=60, client_holder=holder)
         status, reason = "ok", ""
     except PapermillExecutionError as exc:
         status, reason = "error", _cell_error(exc, holder[0].nb if holder else None)
     except CellTimeoutError:
-        status, reason = "timeout", f"a cell ran longer than {timeout:g} s and was stopped"
+        status, reason = "timeout", f"a cell ran longer than {cell_timeout or timeout:g} s and was stopped"
     except DeadKernelError:
         status, reason = "died", "the kernel died (os._exit, a crash or out of memory)"
     except Exception as exc:  # anything else must not stop the batch either
         status, reason = "error", f"the notebook could not run: {type(exc).__name__}: {exc}"
     finally:
+        timer.cancel()
         client = holder[0] if holder else None
         if client is not None and client.kc is not None:
             with contextlib.suppress(Exception):
                 client.kc.stop_channels()
         kernel.kill()
+    if expired.is_set():
+        status, reason = "timeout", f"the notebook ran longer than {timeout:g} s and was stopped"
     seconds = time.perf_counter() - started
-    return Execution(status, reason, seconds, client.nb if client is not None else None)
+    return Execution(status, one_line(reason), seconds,
+                     client.nb if client is not None else None)
 
 
 def _cell_error(exc, executed) -> str:
@@ -222,4 +326,12 @@ def _cell_error(exc, executed) -> str:
 
 def _first_line(text: str) -> str:
     text = (text or "").strip()
-    return text.splitlines()[0][:300] if text else ""
+    return text.splitlines()[0] if text else ""
+
+
+def one_line(text, limit: int = 300) -> str:
+    """Learner-made text as one bounded line: control characters gone, whitespace squeezed."""
+    from labkit.grading.report import clean
+
+    text = " ".join(clean(str(text or "")).split())
+    return text if len(text) <= limit else text[:limit] + " [...]"

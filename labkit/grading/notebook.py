@@ -34,21 +34,39 @@ class SubmissionError(ValueError):
 
 
 # --- reading -----------------------------------------------------------------------
-def read_submission(path: Path) -> nbformat.NotebookNode:
-    """Read a learner's notebook; raise SubmissionError saying what is wrong with it."""
+def read_submission(path: Path, notes: list[str] | None = None) -> nbformat.NotebookNode:
+    """Read a learner's notebook; raise SubmissionError saying what is wrong with it.
+
+    nbformat 3 (and older) notebooks are converted; oddities that can be repaired
+    (a cell without metadata or outputs, a source given as a list) are, and each
+    repair is appended to ``notes``; what cannot be (a source that is a number) is
+    a SubmissionError naming the cell.
+    """
+    notes = notes if notes is not None else []
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SubmissionError(f"cannot read the file: {exc}") from None
     try:
         raw = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise SubmissionError(f"not a notebook: the file is not JSON ({exc})") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+    if not isinstance(raw, dict):
+        raise SubmissionError("not a notebook: the JSON is not an object with cells")
+    version = raw.get("nbformat")
+    if isinstance(version, int) and version < 4 and "worksheets" in raw:
+        try:
+            raw = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
+        except Exception as exc:  # nbformat raises several types for malformed notebooks
+            raise SubmissionError(f"an nbformat {version} notebook that cannot be converted "
+                                  f"to version 4: {type(exc).__name__}: {exc}") from None
+        notes.append(f"converted from nbformat {version} to 4")
+    if not isinstance(raw.get("cells"), list):
         raise SubmissionError("not a notebook: the JSON has no list of cells")
+    _repair(raw, notes)
     try:
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception as exc:  # nbformat raises several types for malformed notebooks
+        notebook = nbformat.from_dict(raw)
+    except Exception as exc:
         raise SubmissionError(f"not a valid notebook: {type(exc).__name__}: {exc}") from None
     if "kernelspec" not in notebook.metadata:
         # Papermill needs a kernel name; our lessons are all Python.
@@ -57,10 +75,49 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
     return notebook
 
 
+_CELL_TYPES = ("code", "markdown", "raw")
+
+
+def _repair(raw: dict, notes: list[str]) -> None:
+    """Make ``raw`` a well-formed v4 notebook in place, or raise SubmissionError."""
+    if not isinstance(raw.get("metadata"), dict):
+        raw["metadata"] = {}
+        notes.append("the notebook had no metadata (added)")
+    if not isinstance(raw.get("nbformat_minor"), int):
+        raw["nbformat_minor"] = 4
+    raw["nbformat"] = 4
+    repaired = []
+    for number, cell in enumerate(raw["cells"], 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in _CELL_TYPES:
+            raise SubmissionError(f"cell {number} is not a code, markdown or raw cell")
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise SubmissionError(f"cell {number}: its source is {type(source).__name__}, "
+                                  "not text (the notebook file was edited by hand?)")
+        cell["source"] = source
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = {}
+            repaired.append(number)
+        if cell["cell_type"] == "code":
+            if not isinstance(cell.get("outputs"), list):
+                cell["outputs"] = []
+            cell["outputs"] = [o for o in cell["outputs"] if isinstance(o, dict)
+                               and isinstance(o.get("output_type"), str)]
+            if not isinstance(cell.get("execution_count"), (int, type(None))):
+                cell["execution_count"] = None
+        else:
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+    if repaired:
+        notes.append(f"cell(s) {', '.join(map(str, repaired[:10]))} had no metadata (added)")
+
+
 def lesson_of(notebook: nbformat.NotebookNode | None, path: Path) -> str | None:
     """The lesson a notebook belongs to: its ``labkit.start(..., lesson=...)``, else its file name."""
     for cell in (notebook.cells if notebook is not None else []):
-        if cell.cell_type == "code":
+        if cell.get("cell_type") == "code" and isinstance(cell.get("source"), str):
             found = _LESSON_IN_START.search(cell.source)
             if found:
                 return found.group(1).zfill(2)

@@ -2,69 +2,131 @@
 
 Layout of OUT:
 
-    OUT/results/<learner>__<lesson>.json   one per submission, written as soon as it is graded
-    OUT/grades.csv, summary.csv, report.html, feedback/   rebuilt from results/ (report.py)
+    OUT/results/<key>.json   one per submission, written by the batch's parent process
+    OUT/grades.csv, summary.csv, report.html, histogram.png, feedback/   (report.py)
 
-A result is reused on the next run when neither the submission nor the check code
-changed (``--force`` regrades anyway), so an interrupted batch resumes and an
-edited check regrades only what it grades.
+Who can do what: learner code runs only in sandboxed kernels (labkit.grading.sandbox)
+that cannot see OUT, the submissions, the scratch folder or the instructor's files.
+The grader workers run the checks and hand each result to the parent, which signs it
+(HMAC-SHA256 with a key no kernel can read, see :func:`grader_key`) before writing it.
+A stored result is reused on the next run only when its signature holds and neither
+the submission nor the check code changed (``--force`` regrades anyway); a result
+whose signature fails is regraded, and the reports show it as "unverified".
+
+The parent is a watchdog: each worker grades one submission at a time, and a worker
+that dies, or does not answer within the notebook timeout plus a margin (stopped,
+stuck), is killed and replaced: only the submission it held is lost (recorded as
+crashed). The whole batch has a deadline too; whatever is not graded by then gets
+its rows with that reason, and every report is written.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import hmac
 import json
 import multiprocessing
 import os
+import re
+import secrets
+import shutil
+import stat
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import wait
 from pathlib import Path
 
 from labkit.grading import checks as graded
 from labkit.grading import engine, report
 from labkit.grading import notebook as nbtools
-from labkit.grading.submissions import Submission, discover, parse_shard, shard
+from labkit.grading.submissions import (DEFAULT_MAX_NOTEBOOK_MB, Submission, discover,
+                                        parse_shard, shard)
 
 #: Bump when the result format or grading rules change: old results are then regraded.
-FORMAT = 1
-DEFAULT_TIMEOUT = 120.0
+FORMAT = 2
+DEFAULT_TIMEOUT = 600.0       # a whole notebook
+DEFAULT_CELL_TIMEOUT = 120.0  # one cell
+DEFAULT_MEMORY_MB = 2048
+WARM_UP_CPU = 60              # CPU seconds a kernel may spend beyond --timeout (imports)
+CHECK_MARGIN = 120.0          # seconds a worker gets beyond --timeout for kernel and checks
+START_MARGIN = 180.0          # seconds a new worker gets to start its emulator and kernel
 OUTPUT_LIMIT = 4000  # characters of a cell's output kept for the report
+MESSAGE_LIMIT = 500
+KEY_VARIABLE = "LABKIT_GRADER_KEY"
 
 
 # --- one worker process ---------------------------------------------------------
+@dataclass(frozen=True)
+class Settings:
+    """How a batch runs (the CLI's flags)."""
+
+    timeout: float = DEFAULT_TIMEOUT            # a whole notebook, seconds
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT  # one cell, seconds
+    sandbox: bool = True                        # bubblewrap around every kernel
+    memory_mb: int = DEFAULT_MEMORY_MB          # address space of a kernel and its children
+    max_notebook_mb: float = DEFAULT_MAX_NOTEBOOK_MB
+    batch_timeout: float | None = None          # the whole batch; None: from the counts
+
+    def limits(self):
+        from labkit.grading.sandbox import Limits
+
+        return Limits(memory=self.memory_mb * 1024 * 1024,
+                      cpu_seconds=int(self.timeout + WARM_UP_CPU))
+
+
 class Worker:
     """A grader process: one emulator (reset per submission) and a warm kernel pool."""
 
-    def __init__(self, scratch: Path, timeout: float = DEFAULT_TIMEOUT):
-        from labkit import netguard
+    def __init__(self, scratch: Path, settings: Settings | float = DEFAULT_TIMEOUT,
+                 hide: tuple[Path, ...] = ()):
+        from labkit import config, netguard
         from labkit.emulator import Emulator
+        from labkit.grading import sandbox
 
+        settings = settings if isinstance(settings, Settings) else Settings(timeout=settings)
         netguard.install()  # the grader itself talks to loopback only
-        self.scratch, self.timeout = Path(scratch), timeout
-        self.emulator = Emulator(self.scratch / f"emulator-{os.getpid()}").start()
-        self.pool = engine.KernelPool(self.scratch, self.emulator)
-        self.pool.fill()
+        self.scratch, self.settings = Path(scratch), settings
+        box = None
+        if settings.sandbox:
+            box = sandbox.Sandbox(sandbox.require_bwrap(), config.repo_root(),
+                                  hide=(self.scratch, *hide), limits=settings.limits())
+        self.emulator = Emulator(self.scratch / f"emulator-{os.getpid()}")
+        self.pool = engine.KernelPool(self.scratch, self.emulator, sandbox=box)
+        if box is not None:
+            self.pool.fill()  # a sandboxed kernel starts without its emulator: start both
+            self.emulator.start()
+        else:
+            self.emulator.start()  # an unsandboxed kernel's attach file names the port
+            self.pool.fill()
 
     def grade(self, submission: Submission) -> dict:
         """Execute one submission in a fresh kernel and a reset emulator, then run its checks."""
         result = _new_result(submission)
+        if submission.problem:
+            return _finish(result, "invalid", submission.problem, [], submission)
         try:
-            notebook = nbtools.read_submission(submission.path)
+            notebook = nbtools.read_submission(submission.path, result["notes"])
         except nbtools.SubmissionError as exc:
             return _finish(result, "invalid", str(exc), [], submission)
         if not submission.lesson:
             return _finish(result, "invalid", "cannot tell which lesson this notebook is "
                            "(no labkit.start(..., lesson=...) cell); pass --lesson", [], submission)
-        result["notes"] = _structure_notes(notebook, submission.lesson)
+        result["notes"] += _structure_notes(notebook, submission.lesson)
         self.emulator.reset()
         kernel = self.pool.take()
-        run = engine.execute(kernel, notebook, submission.lab_name, self.timeout)
-        result["output"], cut = _output_excerpt(run.notebook, OUTPUT_LIMIT)
-        result["notes"] += cut
-        result["seconds"] = round(run.seconds, 2)
-        checked = run_checks(self.emulator, submission, kernel.home)
+        try:
+            run = engine.execute(kernel, notebook, submission.lab_name, self.settings.timeout,
+                                 self.settings.cell_timeout)
+            result["output"], cut = _output_excerpt(run.notebook, OUTPUT_LIMIT)
+            result["notes"] += cut
+            result["seconds"] = round(run.seconds, 2)
+            checked = run_checks(self.emulator, submission, kernel.home,
+                                 self.scratch / f"grader-{os.getpid()}")
+        finally:
+            kernel.cleanup()
         return _finish(result, run.status, run.reason, checked, submission)
 
     def close(self) -> None:
@@ -72,26 +134,37 @@ class Worker:
         self.emulator.stop()
 
 
+def run_checks(emulator, submission: Submission, lab_home: Path,
+               private: Path | None = None) -> list[dict]:
+    """Run every graded check (visible and hidden) in THIS process against the emulator.
 
-def run_checks(emulator, submission: Submission, lab_home: Path) -> list[dict]:
-    """Run every graded check (visible and hidden) in THIS process against the emulator."""
+    ``private``: a grader folder no kernel can reach, for the lab-local AWS files the
+    checks read (rebuilt from the learner's with key ids, secrets and regions only).
+    """
     from labkit import checks
 
-    lab = _grader_lab(emulator, submission.lab_name, lab_home)
+    lab = _grader_lab(emulator, submission.lab_name, lab_home,
+                      private or lab_home / "grader")
     with _environment(lab.environ):
         return [_check_row(checks.run(lab, spec.id), spec.hidden)
                 for spec in graded.graded_checks(submission.lesson)]
 
 
-def _grader_lab(emulator, name: str, lab_home: Path):
-    """A Lab over the learner's emulator state and lab-local profiles, built by the grader."""
+def _grader_lab(emulator, name: str, lab_home: Path, private: Path):
+    """A Lab over the learner's emulator state and lab-local profiles, built by the grader.
+
+    Nothing the learner wrote is used as it is: only the key id, secret and region of
+    each profile are copied into grader-private files (no credential_process, no
+    other setting, no file reached through a symbolic link).
+    """
     from labkit import config, target
     from labkit.credentials import LabFiles
     from labkit.lab import Lab
     from labkit.names import Names
 
-    folders = sorted((lab_home / name).glob("emulator-*/aws"), key=lambda p: p.stat().st_mtime)
-    files = LabFiles(folders[-1] if folders else lab_home / "grader" / "aws")
+    shutil.rmtree(private, ignore_errors=True)
+    files = LabFiles(private / "aws")
+    _write_profiles(files, learner_profiles(lab_home, name))
     region = config.region()
     # The checks read as the lab's root: whatever the learner did to "default".
     files.write_profile("default", emulator.root.access_key_id,
@@ -102,6 +175,88 @@ def _grader_lab(emulator, name: str, lab_home: Path):
               files, emulator, env)
     lab.session = functools.lru_cache(maxsize=None)(functools.partial(_session, lab))
     return lab
+
+
+_KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
+_SECRET = re.compile(r"[A-Za-z0-9/+=_-]{1,128}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+){1,3}")
+_PROFILE = re.compile(r"[A-Za-z0-9_.+=,@-]{1,64}")
+_FILE_LIMIT = 256 * 1024
+
+
+def learner_profiles(lab_home: Path, name: str) -> dict[str, dict[str, str]]:
+    """profile -> {key_id, secret, region} from the learner's newest lab-local AWS files.
+
+    Read as data only: no symbolic link is followed, files over 256 KiB are ignored,
+    values that do not look like a key id, secret or region are dropped.
+    """
+    folder = _newest_aws_folder(Path(lab_home) / name)
+    if folder is None:
+        return {}
+    creds, conf = _read_ini(folder / "credentials"), _read_ini(folder / "config")
+    profiles: dict[str, dict[str, str]] = {}
+    for section in creds.sections():
+        key = creds.get(section, "aws_access_key_id", fallback="").strip()
+        secret = creds.get(section, "aws_secret_access_key", fallback="").strip()
+        if _PROFILE.fullmatch(section) and _KEY_ID.fullmatch(key) and _SECRET.fullmatch(secret):
+            profiles[section] = {"key_id": key, "secret": secret}
+    for section in conf.sections():
+        profile = "default" if section == "default" else section.removeprefix("profile ").strip()
+        region = conf.get(section, "region", fallback="").strip()
+        if _PROFILE.fullmatch(profile) and _REGION.fullmatch(region):
+            profiles.setdefault(profile, {})["region"] = region
+    return profiles
+
+
+def _newest_aws_folder(base: Path) -> Path | None:
+    if not _plain_dir(base):
+        return None
+    folders = [p / "aws" for p in base.iterdir()
+               if p.name.startswith("emulator-") and _plain_dir(p) and _plain_dir(p / "aws")]
+    return max(folders, key=lambda p: p.lstat().st_mtime, default=None)
+
+
+def _plain_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _read_ini(path: Path):
+    import configparser
+
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return parser
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_size <= _FILE_LIMIT:
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                parser.read_string(handle.read(_FILE_LIMIT).decode("utf-8", "replace"))
+    except (configparser.Error, OSError, ValueError):
+        return configparser.RawConfigParser(strict=False, interpolation=None)
+    finally:
+        os.close(fd)
+    return parser
+
+
+def _write_profiles(files, profiles: dict[str, dict[str, str]]) -> None:
+    import configparser
+
+    creds = configparser.RawConfigParser(interpolation=None)
+    conf = configparser.RawConfigParser(interpolation=None)
+    for profile, values in profiles.items():
+        if "key_id" in values:
+            creds[profile] = {"aws_access_key_id": values["key_id"],
+                              "aws_secret_access_key": values["secret"]}
+        if "region" in values:
+            conf["default" if profile == "default" else f"profile {profile}"] = {
+                "region": values["region"]}
+    files._write(files.credentials, creds)
+    files._write(files.config, conf)
 
 
 _LOADER = None
@@ -143,25 +298,32 @@ def _environment(env: dict):
 
 
 def _check_row(result, hidden: bool) -> dict:
+    # One bounded, sanitised line: a check's exception text never carries a traceback.
     return {"check": result.id, "points": result.points, "max_points": result.max_points,
             "status": "passed" if result.passed else ("error" if result.error else "failed"),
-            "message": result.message, "hint": "" if result.passed else result.hint,
+            "message": engine.one_line(result.message, MESSAGE_LIMIT),
+            "hint": "" if result.passed else engine.one_line(result.hint, MESSAGE_LIMIT),
             "hidden": hidden}
 
 
 def _structure_notes(notebook, lesson: str) -> list[str]:
+    try:
+        return nbtools.structure_notes(notebook, _instructor_notebook(lesson))
+    except (ValueError, TypeError, AttributeError, nbtools.SubmissionError):
+        return []
+
+
+@functools.lru_cache(maxsize=None)
+def _instructor_notebook(lesson: str):
     from labkit import config, course
 
-    try:
-        source = config.repo_root() / "notebooks" / course.get(lesson).notebook
-        return nbtools.structure_notes(notebook, nbtools.read_submission(source))
-    except (ValueError, nbtools.SubmissionError):
-        return []
+    return nbtools.read_submission(config.repo_root() / "notebooks" / course.get(lesson).notebook)
 
 
 def _new_result(submission: Submission) -> dict:
     return {"format": FORMAT, "learner": submission.learner, "lesson": submission.lesson or "?",
-            "name": submission.lab_name, "file": str(submission.path),
+            "key": submission.key, "name": submission.lab_name,
+            "file": submission.relative or str(submission.path),
             "sha256": submission.sha256(), "fingerprint": _fingerprint(submission),
             "notes": [], "output": "", "seconds": 0.0}
 
@@ -173,6 +335,7 @@ def _fingerprint(submission: Submission) -> str:
 def _finish(result: dict, status: str, reason: str, checked: list[dict],
             submission: Submission) -> dict:
     """Fill in execution status, and one row per check even when nothing could run."""
+    reason = engine.one_line(reason, MESSAGE_LIMIT)
     result["execution"] = {"status": status, "reason": reason}
     if not checked:
         specs = graded.graded_checks(submission.lesson) if submission.lesson else []
@@ -225,26 +388,45 @@ def truncate(text: str, limit: int) -> str:
     return text[:limit] + f"\n[... {len(text) - limit} more characters cut]"
 
 
-# --- worker process plumbing ----------------------------------------------------
-_WORKER: Worker | None = None
+# --- signed results on disk ------------------------------------------------------
+def grader_key() -> bytes:
+    """The key results are signed with: $LABKIT_GRADER_KEY (set the same one in every
+    shard's job to merge them), else a random key kept in the grader's LABKIT_HOME
+    (mode 0600; never mounted into a kernel's sandbox)."""
+    from labkit import config
+
+    configured = os.environ.get(KEY_VARIABLE)
+    if configured:
+        return configured.encode()
+    path = config.labkit_home() / "grader" / "results.key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        from labkit.emulator.tls import _write_private
+
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _write_private(path, secrets.token_hex(32).encode())
+        return path.read_bytes()
 
 
-def _init_worker(scratch: str, timeout: float) -> None:
-    global _WORKER
-    from multiprocessing import util
-
-    _WORKER = Worker(Path(scratch), timeout)
-    # Pool workers leave with os._exit: atexit would not run, multiprocessing finalizers do.
-    util.Finalize(None, _WORKER.close, exitpriority=10)
+def _signature(result: dict, key: bytes) -> str:
+    body = json.dumps({k: v for k, v in result.items() if k != "signature"},
+                      sort_keys=True, ensure_ascii=True)
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
-def _grade_in_worker(submission: Submission, out: str) -> dict:
-    result = _WORKER.grade(submission)
-    write_result(Path(out), submission, result)
+def sign(result: dict, key: bytes | None = None) -> dict:
+    result["signature"] = _signature(result, key or grader_key())
     return result
 
 
-# --- results on disk ------------------------------------------------------------
+def verified(result: dict, key: bytes | None = None) -> bool:
+    """True when ``result`` carries this grader's signature (so nobody else wrote it)."""
+    signature = result.get("signature")
+    return isinstance(signature, str) and hmac.compare_digest(
+        signature, _signature(result, key or grader_key()))
+
+
 def result_path(out: Path, submission: Submission) -> Path:
     return out / "results" / f"{submission.key}.json"
 
@@ -252,85 +434,206 @@ def result_path(out: Path, submission: Submission) -> Path:
 def write_result(out: Path, submission: Submission, result: dict) -> None:
     path = result_path(out, submission)
     path.parent.mkdir(parents=True, exist_ok=True)
-    report.write_atomic(path, json.dumps(result, indent=1, sort_keys=True))
+    report.write_atomic(path, json.dumps(sign(result), indent=1, sort_keys=True))
 
 
 def up_to_date(out: Path, submission: Submission) -> bool:
-    """True when ``out`` holds a result for this exact file graded by the current checks."""
+    """True when ``out`` holds this grader's result for this exact file and these checks."""
     try:
         old = json.loads(result_path(out, submission).read_text())
     except (OSError, ValueError):
         return False
-    return (old.get("format") == FORMAT and old.get("sha256") == submission.sha256()
+    return (isinstance(old, dict) and verified(old) and old.get("format") == FORMAT
+            and old.get("sha256") == submission.sha256() and not submission.problem
             and old.get("fingerprint") == _fingerprint(submission)
-            and old.get("execution", {}).get("status") != "crashed")
+            and old.get("execution", {}).get("status") not in _RETRY_STATUSES)
+
+
+_RETRY_STATUSES = ("crashed", "not-graded")
 
 
 # --- the batch --------------------------------------------------------------------
 def regrade(submissions_dir, out, lesson=None, jobs=2, timeout=DEFAULT_TIMEOUT,
-            shard_spec=None, force=False, progress=True) -> dict:
+            shard_spec=None, force=False, progress=True, cell_timeout=None, sandbox=True,
+            memory_mb=DEFAULT_MEMORY_MB, max_notebook_mb=DEFAULT_MAX_NOTEBOOK_MB,
+            batch_timeout=None) -> dict:
     """Grade a folder of submissions into ``out``; return counts {graded, skipped, total}.
 
     Never raises for a bad submission: each one gets its rows with the reason.
+    Raises SandboxUnavailable (with the install hint) when ``sandbox`` and no bwrap.
     """
+    from labkit.grading.sandbox import require_bwrap
+
+    if sandbox:
+        require_bwrap()
+    settings = Settings(timeout=timeout, cell_timeout=cell_timeout or min(timeout,
+                        DEFAULT_CELL_TIMEOUT), sandbox=sandbox, memory_mb=memory_mb,
+                        max_notebook_mb=max_notebook_mb, batch_timeout=batch_timeout)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    chosen = shard(discover(submissions_dir, lesson), parse_shard(shard_spec))
+    chosen = shard(discover(submissions_dir, lesson, max_notebook_mb), parse_shard(shard_spec))
     todo = [s for s in chosen if force or not up_to_date(out, s)]
     started = time.perf_counter()
     if todo:
-        _run_batch(todo, out, max(1, jobs), timeout, progress)
-    report.write_reports(out)
+        hide = _grader_folders(submissions_dir, out)
+        _run_batch(todo, out, max(1, jobs), settings, hide, progress)
+    report.write_reports(out, verify=verified)
     return {"total": len(chosen), "graded": len(todo), "skipped": len(chosen) - len(todo),
             "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _run_batch(todo: list[Submission], out: Path, jobs: int, timeout: float,
-               progress: bool) -> None:
+def _grader_folders(submissions_dir, out) -> tuple[Path, ...]:
+    from labkit import config
+
+    return tuple(Path(os.path.abspath(p)) for p in
+                 (submissions_dir, out, graded.hidden_dir(), config.labkit_home()))
+
+
+def batch_deadline(count: int, jobs: int, settings: Settings) -> float:
+    """Seconds the whole batch may take: every round of ``jobs`` at its worst, plus start-up."""
+    if settings.batch_timeout:
+        return settings.batch_timeout
+    rounds = -(-count // max(1, jobs))
+    return START_MARGIN + rounds * (settings.timeout + CHECK_MARGIN)
+
+
+def _worker_main(connection, scratch: str, settings: Settings, hide) -> None:
+    """A worker process: build a Worker, then grade what the parent sends, one at a time."""
+    try:
+        worker = Worker(Path(scratch), settings, hide)
+    except BaseException as exc:
+        connection.send(("fatal", f"{type(exc).__name__}: {exc}"))
+        return
+    connection.send(("ready", None))
+    try:
+        while True:
+            submission = connection.recv()
+            if submission is None:
+                break
+            try:
+                result = worker.grade(submission)
+            except Exception as exc:  # a grader bug costs this submission only
+                result = _finish(_new_result(submission), "crashed",
+                                 f"grader error: {type(exc).__name__}: {exc}", [], submission)
+            connection.send(("done", result))
+    except (EOFError, OSError):
+        pass
+    finally:
+        worker.close()
+
+
+class _Slot:
+    """One worker process as the parent sees it."""
+
+    def __init__(self, context, scratch: str, settings: Settings, hide):
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(target=_worker_main, daemon=True,
+                                       args=(theirs, scratch, settings, hide))
+        self.process.start()
+        theirs.close()
+        self.ready, self.job, self.deadline = False, None, time.monotonic() + START_MARGIN
+
+    def send(self, submission: Submission, seconds: float) -> None:
+        self.job, self.deadline = submission, time.monotonic() + seconds
+        self.connection.send(submission)
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.process.kill()
+        self.process.join(5)
+        self.connection.close()
+
+
+def _run_batch(todo, out: Path, jobs: int, settings: Settings, hide, progress: bool) -> None:
     from tqdm import tqdm
 
     bar = tqdm(total=len(todo), unit="notebook", desc="regrade", disable=not progress)
-    attempts: dict[str, int] = {}
-    pending = list(todo)
-    with tempfile.TemporaryDirectory(prefix="labkit-grade-") as scratch:
-        while pending:
-            pending = _one_pool(pending, out, jobs, timeout, scratch, bar, attempts)
-    bar.close()
-
-
-def _one_pool(pending, out, jobs, timeout, scratch, bar, attempts) -> list[Submission]:
-    """Grade ``pending`` in one process pool; return what must be retried in a new pool.
-
-    A submission can kill its grader worker (e.g. by signalling its parent). The
-    submissions that were in flight are retried once; a second crash is recorded.
-    """
-    retry = []
-    workers = min(jobs, len(pending))
     # spawn, not fork: each worker imports the check code as it is on disk now, and
     # inherits no state (sys.modules, registry, threads) from the calling process.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(scratch, timeout)) as pool:
-        futures = {pool.submit(_grade_in_worker, s, str(out)): s for s in pending}
-        for future in as_completed(futures):
-            submission = futures[future]
-            try:
-                future.result()
-            except BrokenProcessPool:
-                attempts[submission.key] = attempts.get(submission.key, 0) + 1
-                if attempts[submission.key] < 2:
-                    retry.append(submission)
-                    continue
-                _record_crash(out, submission, "the grader worker died while grading it")
-            except Exception as exc:  # a grader bug must not lose the other results
-                _record_crash(out, submission, f"grader error: {type(exc).__name__}: {exc}")
+    pending = deque(todo)
+    deadline = time.monotonic() + batch_deadline(len(todo), jobs, settings)
+    per_job = settings.timeout + CHECK_MARGIN
+    with tempfile.TemporaryDirectory(prefix="lkg-") as scratch:
+        slots = [_Slot(context, scratch, settings, hide) for _ in range(min(jobs, len(todo)))]
+        failures = 0
+        try:
+            while (pending or any(s.job for s in slots)) and time.monotonic() < deadline:
+                for slot in slots:
+                    if slot.ready and slot.job is None and pending:
+                        slot.send(pending.popleft(), per_job)
+                _step(slots, out, bar, timeout=1.0)
+                for index, slot in enumerate(slots):
+                    problem = _trouble(slot)
+                    if problem is None:
+                        continue
+                    if slot.job is not None:
+                        _record_crash(out, slot.job, problem)
+                        bar.update(1)
+                    elif not slot.ready:
+                        failures += 1
+                        if failures >= 3:
+                            raise RuntimeError(f"the grader workers cannot start: {problem}")
+                    slot.kill()
+                    slots[index] = _Slot(context, scratch, settings, hide)
+            for slot in slots:  # the batch deadline passed: what is left is not graded
+                if slot.job is not None:
+                    pending.appendleft(slot.job)
+            for submission in pending:
+                _record_crash(out, submission, "not graded: the batch deadline passed "
+                              "(raise --batch-timeout, or grade it alone)", "not-graded")
+        finally:
+            for slot in slots:
+                with contextlib.suppress(Exception):
+                    slot.connection.send(None)
+            for slot in slots:
+                slot.process.join(10)
+                slot.kill()
+    bar.close()
+
+
+def _step(slots, out: Path, bar, timeout: float) -> None:
+    """Wait up to ``timeout`` for a message from any worker and handle it."""
+    live = {s.connection: s for s in slots if not s.connection.closed}
+    for connection in wait(list(live), timeout=timeout):
+        slot = live[connection]
+        try:
+            kind, payload = connection.recv()
+        except (EOFError, OSError):
+            continue  # the process died: _trouble() sees it
+        if kind == "ready":
+            slot.ready = True
+        elif kind == "done" and slot.job is not None:
+            write_result(out, slot.job, payload)
+            slot.job = None
             bar.update(1)
-    return retry
+        elif kind == "fatal":
+            slot.fatal = payload
+            slot.deadline = 0
 
 
-def _record_crash(out: Path, submission: Submission, reason: str) -> None:
+def _trouble(slot) -> str | None:
+    """Why ``slot``'s worker must be replaced, or None when it is fine."""
+    if getattr(slot, "fatal", None):
+        if not slot.ready and "SandboxUnavailable" in slot.fatal:
+            raise RuntimeError(slot.fatal)
+        return f"the grader worker could not start: {slot.fatal}"
+    if not slot.process.is_alive():
+        if slot.job is None:
+            return f"the grader worker exited while starting (exit code {slot.process.exitcode})"
+        return f"the grader worker died while grading it (exit code {slot.process.exitcode})"
+    if time.monotonic() > slot.deadline:
+        if slot.job is None:
+            return "the grader worker did not start in time"
+        return ("the grader worker did not answer in time (stopped or stuck) and was "
+                "killed")
+    return None
+
+
+def _record_crash(out: Path, submission: Submission, reason: str,
+                  status: str = "crashed") -> None:
     result = _new_result(submission)
-    write_result(out, submission, _finish(result, "crashed", reason, [], submission))
+    write_result(out, submission, _finish(result, status, reason, [], submission))
 
 
 def merge(outs: list[str], into: str) -> int:
@@ -343,9 +646,10 @@ def merge(outs: list[str], into: str) -> int:
     count = 0
     for out in outs:
         for path in sorted((Path(out) / "results").glob("*.json")):
+            if path.is_symlink():
+                continue
             if path.parent.resolve() != (target / "results").resolve():
                 report.write_atomic(target / "results" / path.name, path.read_text())
             count += 1
-    report.write_reports(target)
+    report.write_reports(target, verify=verified)
     return count
-

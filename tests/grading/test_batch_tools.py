@@ -63,7 +63,7 @@ def test_bad_shard_is_a_clear_error(text):
 
 
 def _fake_result(out, learner, points):
-    sub = Submission(out / f"{learner}.ipynb", learner, "01")
+    sub = Submission(out / f"{learner}.ipynb", learner, "01", f"{learner}.ipynb")
     result = regrade._new_result(sub)
     result["execution"] = {"status": "ok", "reason": ""}
     result["checks"] = [{"check": "01.users", "points": points, "max_points": 2,
@@ -81,7 +81,8 @@ def test_merge_combines_shards_and_rebuilds_reports(tmp_path, capsys):
     assert [(r["learner"], r["points"]) for r in rows] == [("ann", "2"), ("bea", "0")]
     assert list(rows[0]) == list(report.GRADE_COLUMNS)
     assert "m&lt;b&gt;" in (merged / "report.html").read_text()
-    assert (merged / "feedback" / "bea-01.md").exists()
+    bea = Submission(two / "bea.ipynb", "bea", "01", "bea.ipynb")
+    assert (merged / "feedback" / f"{bea.key}.md").exists()
 
 
 def test_merge_of_a_folder_without_results_is_a_clear_error(tmp_path, capsys):
@@ -102,7 +103,7 @@ def test_report_escapes_learner_text_and_cuts_long_messages(tmp_path):
     path.write_text(json.dumps(result))
     report.write_reports(tmp_path)
     html = (tmp_path / "report.html").read_text()
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
     row = next(csv.DictReader((tmp_path / "grades.csv").open()))
     assert len(row["message"]) <= report.MESSAGE_LIMIT + 10
 

@@ -1,0 +1,301 @@
+"""Each submission's kernel in a bubblewrap sandbox (see docs/teaching.md, "The sandbox").
+
+What a sandboxed kernel gets (measured facts: /work/shared/notes/grading-sandbox.md):
+
+- its own user, pid, network, mount, ipc and uts namespaces (``bwrap --unshare-all``),
+  no capabilities, a new session, and ``--die-with-parent``: when the kernel (pid 2 in
+  its pid namespace) or the grader worker that started it dies, everything it started
+  dies with it (the namespace's init is gone);
+- a file system made of read-only binds only: the system (/usr, /etc), Python, the
+  virtualenv and the repository, with tmpfs over ``instructor/``, ``notebooks/``,
+  ``.git``, ``build/`` and every grader folder (submissions, OUT, scratch, hidden
+  checks) that lies inside a bound path; writable are only its own home and its own
+  ipc folder (both bind-mounted, private to this kernel);
+- a clean environment (HOME and LABKIT_HOME = its home): none of the grader's
+  variables, credentials or HOME;
+- its Jupyter channels as ZMQ ipc sockets in its ipc folder, and ONE way out: a
+  forwarder inside the sandbox listens on 127.0.0.1:PORT and passes connections to a
+  unix socket in the ipc folder, where the grader worker serves its emulator with
+  every request flagged untrusted (so ``/moto-api/`` and ``/labkit-api/`` refuse it);
+- rlimits set in a preexec function: address space (``--memory``, default 2 GiB),
+  processes, file size, CPU time, no core dumps (no cgroups on these machines); and, as
+  RLIMIT_NPROC does not bind uid 0, the pid namespace's own ``pid_max`` (512) caps the
+  number of processes and threads.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import socket
+import socketserver
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTALL_HINT = ("bubblewrap (bwrap) is not installed, and `labkit regrade` runs every "
+                "submission in a bubblewrap sandbox. Install it: `sudo apt-get install -y "
+                "bubblewrap` (Debian/Ubuntu), `sudo dnf install bubblewrap` (Fedora), "
+                "then run again. Only for submissions you trust, grade without it: "
+                "`labkit regrade ... --no-sandbox`.")
+GIB = 1024 ** 3
+#: Folders of the repository a kernel never sees (the instructor's material and history).
+HIDDEN_IN_REPO = ("instructor", "notebooks", ".git", "build")
+BRIDGE_SOCKET = "emulator.sock"
+TMP_BYTES = 512 * 1024 ** 2
+#: The emulator's port on the sandbox's own loopback (its own network namespace: any port).
+SANDBOX_PORT = 4510
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or does not work here."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one kernel and everything it starts (rlimits; no cgroups here)."""
+
+    memory: int = 2 * GIB          # RLIMIT_AS, bytes
+    processes: int = 512           # pid_max of its pid namespace (and RLIMIT_NPROC)
+    file_size: int = 256 * 1024**2  # RLIMIT_FSIZE, bytes per file written
+    cpu_seconds: int = 600         # RLIMIT_CPU, the kernel's whole life
+
+    def apply(self) -> None:
+        """Set the limits on this process (a preexec function: inherited by bwrap and below)."""
+        for which, value in ((resource.RLIMIT_AS, self.memory),
+                             (resource.RLIMIT_NPROC, self.processes),
+                             (resource.RLIMIT_FSIZE, self.file_size),
+                             (resource.RLIMIT_CPU, self.cpu_seconds),
+                             (resource.RLIMIT_CORE, 0)):
+            resource.setrlimit(which, (value, value))
+
+
+def find_bwrap() -> str | None:
+    """The bwrap executable on PATH, or None."""
+    return shutil.which("bwrap")
+
+
+def require_bwrap() -> str:
+    """bwrap's path, once seen working; SandboxUnavailable with the fix when it is not."""
+    import subprocess
+
+    path = find_bwrap()
+    if path is None:
+        raise SandboxUnavailable(INSTALL_HINT)
+    try:
+        trial = subprocess.run([path, "--unshare-all", "--die-with-parent", "--cap-drop", "ALL",
+                                "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+                                "--", "/bin/true"], capture_output=True, timeout=30)
+        problem = trial.stderr.decode("utf-8", "replace").strip() if trial.returncode else ""
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        problem = str(exc)
+    if problem:
+        raise SandboxUnavailable(
+            f"bubblewrap ({path}) cannot create a sandbox here: {problem}. It needs user "
+            "namespaces (on Ubuntu 24.04: `sudo sysctl kernel.apparmor_restrict_unprivileged_"
+            "userns=0`). Only for submissions you trust: `labkit regrade ... --no-sandbox`.")
+    return path
+
+
+@dataclass
+class Sandbox:
+    """How to build the bwrap command line of a kernel."""
+
+    bwrap: str
+    repo: Path
+    hide: tuple[Path, ...] = ()   # grader folders (submissions, OUT, scratch, ...) to hide
+    limits: Limits = Limits()
+
+    def _system_binds(self) -> list[str]:
+        args = ["--ro-bind", "/usr", "/usr"]
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+            if os.path.islink(top):
+                args += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                args += ["--ro-bind", top, top]
+        # /etc for the resolver, locale and SSL config; its secrets stay unreadable.
+        args += ["--ro-bind", "/etc", "/etc"]
+        for secret in ("/etc/shadow", "/etc/gshadow", "/etc/sudoers"):
+            if os.path.exists(secret):
+                args += ["--ro-bind", "/dev/null", secret]
+        return args
+
+    def _python_binds(self) -> list[Path]:
+        roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent}
+        return sorted(r for r in roots if not _inside_any(r, [Path("/usr")]))
+
+    def command(self, kernel_dir: Path, home: Path, ipc: Path, port: int,
+                connection_file: Path) -> list[str]:
+        """bwrap ... -- python -m labkit.grading.sandbox PORT SOCKET python -m ipykernel ..."""
+        bound = [self.repo, *self._python_binds()]
+        # CAP_SYS_ADMIN, in the sandbox's own user namespace only, lets labkit's first step
+        # (main() below) set the pid namespace's pid_max; CAP_SETPCAP lets it empty the
+        # bounding set: it drops every capability before anything else runs. (RLIMIT_NPROC alone does not hold: uid 0 is exempt from it.)
+        args = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
+                "--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP",
+                *self._system_binds()]
+        for root in bound:
+            args += ["--ro-bind", str(root), str(root)]
+        for hole in self._holes(bound):
+            args += (["--tmpfs", str(hole), "--remount-ro", str(hole)] if hole.is_dir()
+                     else ["--ro-bind", "/dev/null", str(hole)])
+        # /tmp is memory: bounded, as RLIMIT_AS does not count tmpfs pages.
+        args += ["--dev", "/dev", "--proc", "/proc", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
+                 "--bind", str(home), str(home), "--bind", str(ipc), str(ipc),
+                 "--clearenv", *self._environment(home), "--chdir", str(home), "--",
+                 sys.executable, "-m", "labkit.grading.sandbox", str(port),
+                 str(ipc / BRIDGE_SOCKET), str(self.limits.processes), "--",
+                 sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
+        return args
+
+    def _holes(self, bound: list[Path]) -> list[Path]:
+        """Existing paths inside a bound folder that must look empty in the sandbox."""
+        wanted = [self.repo / name for name in HIDDEN_IN_REPO] + list(self.hide)
+        holes = []
+        for path in wanted:
+            path = Path(os.path.abspath(path))
+            if path.exists() and _inside_any(path, bound) and path not in bound:
+                holes.append(path)
+        holes = sorted(set(holes), key=lambda p: len(p.parts))
+        # A hole inside another is hidden already (and the read-only tmpfs has no room for it).
+        return [h for i, h in enumerate(holes) if not _inside_any(h, holes[:i])]
+
+    def _environment(self, home: Path) -> list[str]:
+        venv_bin = str(Path(sys.executable).parent)
+        env = {"HOME": str(home), "LABKIT_HOME": str(home), "LABKIT_NO_NETWORK": "1",
+               "LABKIT_EMULATOR_ATTACH": str(home / "attach.json"),
+               "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
+               "PYTHONPATH": str(self.repo), "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+               "PYDEVD_DISABLE_FILE_VALIDATION": "1", "TMPDIR": "/tmp"}
+        args = []
+        for key, value in env.items():
+            args += ["--setenv", key, value]
+        return args
+
+
+def _inside_any(path: Path, roots: list[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)
+
+
+# --- grader side: the emulator over a unix socket, every request flagged untrusted --------
+class KernelGate(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """Serve the worker's emulator on a unix socket that only one sandboxed kernel can reach."""
+
+    daemon_threads = True
+
+    def __init__(self, path: Path, emulator):
+        from labkit.emulator.proxy import _Handler
+
+        class Handler(_Handler):
+            def setup(self) -> None:
+                socketserver.StreamRequestHandler.setup(self)  # no TCP options on a unix socket
+                self.client_address = ("sandboxed-kernel", 0)
+
+            def _environ(self, *args, **kwargs):
+                from labkit.emulator.control import UNTRUSTED_ENVIRON
+
+                environ = super()._environ(*args, **kwargs)
+                environ[UNTRUSTED_ENVIRON] = True
+                return environ
+
+        server = emulator._server
+        self.app, self.ca, self.verbose = server.app, server.ca, server.verbose
+        super().__init__(str(path), Handler)
+        os.chmod(path, 0o600)
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True,
+                                        name="labkit-kernel-gate")
+        self._thread.start()
+
+    def handle_error(self, request, client_address):
+        pass  # a kernel hanging up (or being killed) mid-request is its own business
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+# --- kernel side: 127.0.0.1:PORT -> the unix socket, then exec the kernel ----------------
+def _pump(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (source, target):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _forward(listener: socket.socket, unix_path: str) -> None:
+    while True:
+        client, _ = listener.accept()
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            upstream.connect(unix_path)
+        except OSError:
+            client.close()
+            continue
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+
+
+def _limit_processes(pid_max: int) -> None:
+    """Cap the pid numbers of this pid namespace (Linux >= 6.14 keeps pid_max per namespace)."""
+    try:
+        with open("/proc/sys/kernel/pid_max", "w") as handle:
+            handle.write(str(max(pid_max, 512)))
+    except OSError as exc:
+        sys.stderr.write(f"labkit sandbox: cannot set pid_max ({exc}); RLIMIT_NPROC only\n")
+
+
+def _drop_capabilities() -> None:
+    """Leave no capability at all, now or after exec (as bwrap's --cap-drop ALL does)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_no_new_privs, pr_capbset_drop, pr_cap_ambient, clear_all = 38, 24, 47, 4
+    for cap in range(64):
+        libc.prctl(pr_capbset_drop, cap, 0, 0, 0)  # fails past the last cap: fine
+    if libc.prctl(23, 21, 0, 0, 0) != 0:  # PR_CAPBSET_READ of CAP_SYS_ADMIN must say 0
+        raise OSError("cannot empty the capability bounding set: refusing to run")
+    libc.prctl(pr_cap_ambient, clear_all, 0, 0, 0)
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    header, data = Header(0x20080522, 0), (Data * 2)()
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed: refusing to run with capabilities")
+    libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0)
+
+
+def main(argv: list[str]) -> None:
+    """Inside the sandbox: ``PORT SOCKET PID_MAX -- KERNEL...``: cap the processes, drop
+    every capability, fork the emulator forwarder, exec the kernel."""
+    port, unix_path, pid_max, _, *kernel = argv
+    _limit_processes(int(pid_max))
+    _drop_capabilities()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", int(port)))
+    listener.listen(64)  # listening before the kernel exists: no first-request race
+    if os.fork() == 0:
+        try:
+            _forward(listener, unix_path)
+        finally:
+            os._exit(0)
+    listener.close()
+    os.execv(kernel[0], kernel)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
