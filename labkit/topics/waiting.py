@@ -96,8 +96,13 @@ def key_works(lab, profile: str, timeout: float | None = None) -> str:
 
 
 def keys_work(lab, profiles: Iterable[str], timeout: float | None = None) -> dict[str, str]:
-    """:func:`key_works` for each profile; {profile: ARN}."""
-    return {profile: key_works(lab, profile, timeout) for profile in profiles}
+    """:func:`key_works` for each saved profile; {profile: ARN}.
+
+    A profile not saved yet is skipped: the lesson's check that follows says what is
+    missing, with a hint, where boto3 would only raise ProfileNotFound here."""
+    saved = set(lab.files.profiles())
+    return {profile: key_works(lab, profile, timeout) for profile in profiles
+            if profile in saved}
 
 
 def in_force(probe: Callable[[], T], what: str, timeout: float = IAM_TIMEOUT) -> T:

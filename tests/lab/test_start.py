@@ -146,10 +146,13 @@ def aws_like_account(clean_env, monkeypatch):
     emulator.reset()
 
 
-def test_aws_target_refuses_a_name_whose_buckets_another_account_holds(aws_like_account):
+def test_aws_target_refuses_a_name_whose_buckets_another_account_holds(aws_like_account,
+                                                                        tmp_path, monkeypatch):
     """S3 bucket names are global (S3 user guide, "General purpose bucket naming rules"):
     demo-landing-zone is somebody else's. start() says so before creating anything,
     and suggests a NAME whose buckets are free."""
+    # A LABKIT_HOME of its own: other tests in this worker may have made labs named demo.
+    monkeypatch.setenv("LABKIT_HOME", str(tmp_path / "home"))
     with pytest.raises(ValueError, match="demo-landing-zone belongs to another AWS account") as refused:
         labkit.start("demo", lesson="01", target="aws", verbose=False)
     message = str(refused.value)

@@ -67,3 +67,13 @@ def test_until_polls_with_backoff_and_is_bounded(monkeypatch):
     assert pauses == [0.5, 0.8]
     with pytest.raises(TimeoutError, match="domain: still 'Pending'"):
         waiting.until(lambda: "Pending", lambda v: v == "InService", "domain", timeout=0.01)
+
+
+def test_keys_work_leaves_unsaved_profiles_to_the_lessons_check():
+    """A learner who made no key yet must meet the check's hint, not boto3's ProfileNotFound."""
+    asked = []
+    lab = SimpleNamespace(target="emulator", emulator=None,
+                          files=SimpleNamespace(profiles=lambda: ["engineer-ada"]),
+                          whoami=lambda profile: asked.append(profile) or f"arn:{profile}")
+    assert waiting.keys_work(lab, ["admin-ada", "engineer-ada"]) == {"engineer-ada": "arn:engineer-ada"}
+    assert asked == ["engineer-ada"]
