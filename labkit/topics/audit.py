@@ -21,6 +21,7 @@ import re
 from botocore.exceptions import ClientError
 
 from labkit.topics import access_points
+from labkit.topics.analyst import attempt
 from labkit.topics import buckets as s3topic
 
 TRAIL_SUFFIX = "-audit-trail"
@@ -275,15 +276,6 @@ def trail(lab, caller: str | None = None, action: str | None = None,
 
 # ----------------------------------------------------------------------------- a day's work
 
-def _attempt(call, **kwargs) -> tuple[str, str]:
-    try:
-        call(**kwargs)
-        return "OK", ""
-    except ClientError as exc:
-        err = exc.response["Error"]
-        return err.get("Code", "?"), err.get("Message", "")
-
-
 def public_policy(bucket: str) -> dict:
     """A bucket policy that would let anyone read every object (Block Public Access refuses it)."""
     return {"Version": "2012-10-17", "Statement": [{
@@ -306,22 +298,22 @@ def replay_day(lab) -> dict[str, tuple[str, str]]:
     ana = lab.client("s3", n.analyst_user)
     landing_ap = access_points.arn(lab, n.landing_access_point)
     body = s3topic.dataset_path().read_bytes()
-    done = {"engineer uploads the day's orders": _attempt(
+    done = {"engineer uploads the day's orders": attempt(
         eng.put_object, Bucket=n.landing_bucket, Key=UPLOAD_KEY, Body=body[:2000],
         ServerSideEncryption=s3topic.SSE)}
     for i in (1, 2):
-        done[f"analyst reads the raw dataset ({i})"] = _attempt(
+        done[f"analyst reads the raw dataset ({i})"] = attempt(
             lambda **kw: ana.get_object(**kw)["Body"].read(), Bucket=landing_ap,
             Key=s3topic.DATASET_KEY)
-    done["analyst writes to the landing zone"] = _attempt(
+    done["analyst writes to the landing zone"] = attempt(
         ana.put_object, Bucket=n.landing_bucket, Key="raw/analyst_notes.csv", Body=b"x",
         ServerSideEncryption=s3topic.SSE)
-    done["engineer uploads without encryption"] = code = _attempt(
+    done["engineer uploads without encryption"] = code = attempt(
         eng.put_object, Bucket=n.landing_bucket, Key="raw/incoming/plain.csv", Body=b"x")
     if code[0] == "OK":
         eng.delete_object(Bucket=n.landing_bucket, Key="raw/incoming/plain.csv")
     before = s3topic.current_policy(lab.client("s3"), n.analysis_bucket)
-    done["engineer makes the analysis bucket public"] = code = _attempt(
+    done["engineer makes the analysis bucket public"] = code = attempt(
         eng.put_bucket_policy, Bucket=n.analysis_bucket,
         Policy=json.dumps(public_policy(n.analysis_bucket)))
     if code[0] == "OK" and before is not None:

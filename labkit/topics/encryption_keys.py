@@ -25,6 +25,7 @@ import json
 from botocore.exceptions import ClientError
 
 from labkit.topics import buckets as s3topic
+from labkit.topics.analyst import attempt  # noqa: F401 - lesson 09 calls encryption_keys.attempt
 
 #: Where the engineer's KMS-encrypted copy of the dataset goes in the analysis bucket.
 CURATED_KEY = "curated/customer_orders.csv"
@@ -132,16 +133,6 @@ def write_curated(lab, key_arn: str) -> dict:
     return s3.put_object(Bucket=lab.names.analysis_bucket, Key=CURATED_KEY, Body=body,
                          ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn,
                          ContentType="text/csv")
-
-
-def attempt(call, **kwargs) -> tuple[str, str]:
-    """Run a boto3 call: ("OK", "") or (error code, error message)."""
-    try:
-        call(**kwargs)
-        return "OK", ""
-    except ClientError as exc:
-        err = exc.response["Error"]
-        return err.get("Code", "?"), err.get("Message", "")
 
 
 def build(lab) -> None:

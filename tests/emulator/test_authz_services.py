@@ -200,7 +200,6 @@ def test_simulate_unknown_principal_is_no_such_entity(em):
     assert (code, status) == ("NoSuchEntity", 404)
 
 
-@pytest.mark.skipif(not AWS_CLI.exists(), reason="the aws CLI is not installed in this venv")
 def test_permissions_boundary_set_with_the_cli(em, user, tmp_path):
     name, key, secret = user
     iam = em.client("iam")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from labkit.emulator.services.cloudtrail.store import STORE
+from tests.emulator.test_authz_course import cli_env  # noqa: F401 - one CLI environment
 
 ACCOUNT = "123456789012"
 AWS_CLI = Path(sys.executable).parent / "aws"
@@ -52,14 +53,3 @@ def log_bucket(em, bucket: str, trail: str, write: bool = True) -> None:
 def last(event_name: str):
     """The newest recorded event named EVENT_NAME."""
     return next(e for e in STORE.newest_first() if e.record["eventName"] == event_name)
-
-
-def cli_env(em, key_id: str, secret: str, home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(em.client_environ())
-    env.update(AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret,
-               AWS_DEFAULT_REGION="us-east-1", HOME=str(home),
-               AWS_CONFIG_FILE=str(home / "config"),
-               AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
-               PATH=f"{AWS_CLI.parent}{os.pathsep}{env.get('PATH', '')}")
-    return env

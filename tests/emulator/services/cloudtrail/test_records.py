@@ -185,7 +185,6 @@ def test_iam_event_names_resources_and_readonly(em):
     assert last("GetGroup").record["readOnly"] is True
 
 
-@pytest.mark.skipif(not AWS_CLI.exists(), reason="the aws CLI is not installed in this venv")
 def test_the_aws_cli_is_recorded_with_its_user_agent(em, world, tmp_path):
     key, secret = world["reader"]
     done = subprocess.run([str(AWS_CLI), "s3api", "get-object", "--bucket", BUCKET, "--key",

@@ -275,7 +275,6 @@ def test_control_paths_over_http(world):
     assert control.events(url, since=0)  # the client, as an attached process uses it
 
 
-@pytest.mark.skipif(not AWS_CLI.exists(), reason="the aws CLI is not installed in this venv")
 def test_trails_with_the_aws_cli(world, tmp_path):
     log_bucket(world, world.logs, "ct-cli-trail")
     env = cli_env(world, world.root.access_key_id, world.root.secret_access_key, tmp_path)

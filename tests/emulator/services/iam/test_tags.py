@@ -143,7 +143,6 @@ def test_resource_tag_of_the_user_acted_on(em, n):
     assert code_of(lambda: helpdesk.get_user(UserName=f"vip-{n}")) == "AccessDenied"
 
 
-@pytest.mark.skipif(not AWS_CLI.exists(), reason="the aws CLI is not installed in this venv")
 def test_principal_tag_with_the_cli(em, n, tmp_path):
     bucket = f"ptag-cli-bucket-{n}"
     em.client("s3").create_bucket(Bucket=bucket)

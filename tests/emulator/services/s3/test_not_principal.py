@@ -95,7 +95,6 @@ def test_role_session_named_by_its_assumed_role_arn(em, bucket):
     assert code(lambda: s3_as("named").list_objects_v2(Bucket=bucket)) == "AccessDenied"
 
 
-@pytest.mark.skipif(not AWS_CLI.exists(), reason="the aws CLI is not installed in this venv")
 def test_not_principal_with_the_cli(em, bucket, tmp_path):
     n = next(_counter)
     alice_arn, alice = user(em, f"np-cli-alice-{n}")

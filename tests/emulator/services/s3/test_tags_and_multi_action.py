@@ -107,7 +107,6 @@ def test_existing_object_tag_in_a_bucket_policy_deny(em, names):
     assert error(lambda: s3.get_object_tagging(Bucket=bucket, Key="pii.csv"))[0] == "AccessDenied"
 
 
-@pytest.mark.skipif(not AWS_CLI.exists(), reason="the aws CLI is not installed in this venv")
 def test_aws_s3_cp_reads_a_tag_allowed_object(em, names, tmp_path):
     """`aws s3 cp` starts with HeadObject: that must see the object's tags too."""
     bucket, suffix = names
@@ -168,7 +167,6 @@ def test_put_object_with_tags_needs_put_object_tagging(em, names):
     assert code == "AccessDenied" and "s3:PutObjectTagging" in message
 
 
-@pytest.mark.skipif(not AWS_CLI.exists(), reason="the aws CLI is not installed in this venv")
 def test_put_object_with_tags_needs_put_object_tagging_cli(em, names, tmp_path):
     bucket, suffix = names
     key, secret = user(em, "tag-cli-writer" + suffix, {
@@ -246,7 +244,6 @@ def test_root_recovers_from_a_bucket_policy_that_denies_everyone(em, names):
     root.list_objects_v2(Bucket=bucket)  # unlocked again
 
 
-@pytest.mark.skipif(not AWS_CLI.exists(), reason="the aws CLI is not installed in this venv")
 def test_root_deletes_a_lockout_policy_with_the_cli(em, names, tmp_path):
     bucket, _ = names
     em.client("s3").put_bucket_policy(Bucket=bucket, Policy=policy({
