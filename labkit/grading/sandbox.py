@@ -134,15 +134,17 @@ class Sandbox:
         # bounding set: it drops every capability before anything else runs. (RLIMIT_NPROC alone does not hold: uid 0 is exempt from it.)
         args = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
                 "--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP",
-                *self._system_binds()]
+                *self._system_binds(),
+                # /tmp is memory: bounded, as RLIMIT_AS does not count tmpfs pages. Mounted
+                # before the repository and Python are bound, so that a checkout or venv
+                # under /tmp (a CI clone) is bound on top of it instead of hidden by it.
+                "--dev", "/dev", "--proc", "/proc", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
         for root in bound:
             args += ["--ro-bind", str(root), str(root)]
         for hole in self._holes(bound):
             args += (["--tmpfs", str(hole), "--remount-ro", str(hole)] if hole.is_dir()
                      else ["--ro-bind", "/dev/null", str(hole)])
-        # /tmp is memory: bounded, as RLIMIT_AS does not count tmpfs pages.
-        args += ["--dev", "/dev", "--proc", "/proc", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
-                 "--bind", str(home), str(home), "--bind", str(ipc), str(ipc),
+        args += ["--bind", str(home), str(home), "--bind", str(ipc), str(ipc),
                  "--clearenv", *self._environment(home), "--chdir", str(home), "--",
                  sys.executable, "-m", "labkit.grading.sandbox", str(port),
                  str(ipc / BRIDGE_SOCKET), str(self.limits.processes), "--",

@@ -242,3 +242,17 @@ def test_sandbox_command_hides_the_grader_folders(tmp_path):
     assert f"--ro-bind {config.repo_root()} {config.repo_root()}" in joined
     assert "JPY_PARENT_PID" not in joined and os.environ.get("HOME", "/root") not in (
         command[command.index("HOME") + 1],)
+
+
+def test_a_checkout_under_tmp_is_bound_over_the_sandboxs_tmp(tmp_path):
+    """CI may clone the repository under /tmp: the sandbox's own /tmp (a tmpfs) must be
+    mounted before the repository is bound, or it hides the code and the kernel dies."""
+    repo = tmp_path / "clone"
+    repo.mkdir()
+    box = sandbox.Sandbox(bwrap="bwrap", repo=repo)
+    args = box.command(tmp_path / "k", tmp_path / "k" / "home", tmp_path / "k" / "ipc", 4510,
+                       tmp_path / "k" / "ipc" / "kernel.json")
+    tmp_at = next(i for i in range(len(args) - 1) if args[i:i + 2] == ["--tmpfs", "/tmp"])
+    repo_at = next(i for i in range(len(args) - 2)
+                   if args[i:i + 3] == ["--ro-bind", str(repo), str(repo)])
+    assert tmp_at < repo_at
