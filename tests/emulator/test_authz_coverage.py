@@ -8,7 +8,6 @@ not model it. The Service Authorization Reference decides which keys an action h
 """
 from __future__ import annotations
 
-import json
 import logging
 
 import pytest
@@ -18,21 +17,13 @@ from labkit.emulator.authz import coverage
 from labkit.emulator.authz.identity import Caller
 from labkit.emulator.services.s3.actions import Check
 from labkit.policy import Decision, Request
+from tests.emulator.support import policy, user_keys
 
 _counter = iter(range(1, 10_000))
 
 
-def policy(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
 def user(em, *statements):
-    iam = em.client("iam")
-    name = f"coverage-user-{next(_counter)}"
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
+    return user_keys(em, f"coverage-user-{next(_counter)}", *statements)
 
 
 def test_unmodelled_condition_key_is_named_in_the_denial_and_the_log(em, caplog):

@@ -11,26 +11,17 @@ AWS documentation cited:
 """
 from __future__ import annotations
 
-import json
 
 import pytest
 from botocore.exceptions import ClientError
+from tests.emulator.support import user_keys
 
 _counter = iter(range(1, 10_000))
 AMI = "ami-12c6146b"
 
 
-def policy(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
 def ec2_user(em, *statements):
-    iam = em.client("iam")
-    name = f"ec2-tagger-{next(_counter)}"
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return em.client("ec2", key["AccessKeyId"], key["SecretAccessKey"])
+    return em.client("ec2", *user_keys(em, f"ec2-tagger-{next(_counter)}", *statements))
 
 
 def denied(call):

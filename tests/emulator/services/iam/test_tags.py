@@ -14,7 +14,6 @@ AWS documentation cited:
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from tests.emulator.support import policy, user_keys
 
 ACCOUNT = "123456789012"
 AWS_CLI = Path(sys.executable).parent / "aws"
@@ -35,17 +35,7 @@ def n():
     return next(_counter)
 
 
-def policy(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def make_user(em, name, *statements, tags=()):
-    iam = em.client("iam")
-    iam.create_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in tags])
-    if statements:
-        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
+make_user = user_keys
 
 
 def code_of(call):

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from tests.emulator.support import policy, user_keys
 
 ACCOUNT = "123456789012"
 AWS_CLI = Path(sys.executable).parent / "aws"
@@ -41,16 +42,7 @@ def names(em):
     return bucket, f"-t{n}"
 
 
-def policy(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def user(em, name, *statements):
-    iam = em.client("iam")
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
+user = user_keys
 
 
 def error(call):

@@ -7,28 +7,19 @@ the domain and user-profile resource types support aws:ResourceTag/${TagKey}.
 """
 from __future__ import annotations
 
-import json
 
 import pytest
 from botocore.exceptions import ClientError
 
 from labkit.config import EMULATOR_ACCOUNT_ID
+from tests.emulator.support import user_keys
 
 ROLE = f"arn:aws:iam::{EMULATOR_ACCOUNT_ID}:role/sm-tags-execution"
 _counter = iter(range(1, 10_000))
 
 
-def policy(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
 def sm_user(em, *statements):
-    iam = em.client("iam")
-    name = f"sm-tagger-{next(_counter)}"
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return em.client("sagemaker", key["AccessKeyId"], key["SecretAccessKey"])
+    return em.client("sagemaker", *user_keys(em, f"sm-tagger-{next(_counter)}", *statements))
 
 
 def code(call):
