@@ -36,12 +36,93 @@ def test_environment_yml_lists_the_same_pins_as_pyproject():
     assert pip_pins == _pins_from_pyproject()
 
 
-def test_lock_file_agrees_with_pyproject():
-    lock = dict(_split(line) for line in (ROOT / "requirements.lock").read_text().splitlines()
+def _lock(name: str) -> dict[str, str]:
+    pins = dict(_split(line) for line in (ROOT / name).read_text().splitlines()
                 if line and not line.startswith("#"))
-    lock = {k.replace("_", "-"): v for k, v in lock.items()}
+    return {_canonical(k): v for k, v in pins.items()}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def test_lock_files_agree_with_pyproject():
+    locked = _lock("requirements.lock") | _lock("requirements-test.lock")
     for name, version in _pins_from_pyproject().items():
-        assert lock.get(name) == version, f"{name}: pyproject {version}, lock {lock.get(name)}"
+        name = _canonical(name)
+        assert locked.get(name) == version, f"{name}: pyproject {version}, locks {locked.get(name)}"
+
+
+def test_runtime_lock_holds_no_test_tool():
+    """Learners install requirements.lock only (make run, make lab): no test tooling in it."""
+    runtime, test_only = _lock("requirements.lock"), _lock("requirements-test.lock")
+    test_extra = {_canonical(_split(spec)[0]) for spec in _project()["optional-dependencies"]["test"]}
+    assert not set(runtime) & set(test_only), "a package is pinned in both locks"
+    leaked = {name for name in test_extra if name in runtime} - _needed_at_runtime(runtime)
+    assert not leaked, f"test tools in the runtime lock: {sorted(leaked)}"
+    for tool in ("pytest", "nbval", "selenium", "hypothesis", "pytest-xdist"):
+        assert tool not in runtime, f"{tool} is a test tool: it belongs in requirements-test.lock"
+
+
+def _needed_at_runtime(runtime: dict[str, str]) -> set[str]:
+    """Test-extra packages that a runtime package also requires (websocket-client: jupyter_server)."""
+    from importlib import metadata
+    needed = set()
+    for name in runtime:
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        needed |= {_canonical(re.split(r"[ ;<>=!~\[(]", r, maxsplit=1)[0])
+                   for r in requires if "extra ==" not in r}
+    return needed
+
+
+def _third_party_imports(folder: Path) -> dict[str, str]:
+    """Top-level modules imported anywhere under folder (imports inside functions too) -> a file."""
+    import sys
+    found = {}
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "labkit":
+                    found.setdefault(top, str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_third_party_import_in_labkit_is_a_declared_dependency():
+    from importlib import metadata
+    declared = {_canonical(_split(spec)[0]) for spec in _project()["dependencies"]}
+    providers = metadata.packages_distributions()
+    undeclared = {}
+    for module, where in _third_party_imports(ROOT / "labkit").items():
+        dists = {_canonical(d) for d in providers.get(module, [])}
+        assert dists, f"{where} imports {module}, which no installed package provides"
+        if not dists & declared:
+            undeclared[module] = (where, sorted(dists))
+    assert not undeclared, ("declare these in pyproject.toml's dependencies (and the locks, "
+                            f"environment.yml): {undeclared}")
+
+
+def test_make_test_and_ci_share_one_system_package_step():
+    script = ROOT / "scripts" / "system-packages"
+    assert os.access(script, os.X_OK)
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test: .*system-packages", makefile, re.M), "make test must run it first"
+    assert "scripts/system-packages" in makefile
+    for package in ("bubblewrap", "chromium", "chromium-driver"):
+        assert package in script.read_text() and package in (ROOT / "README.md").read_text()
 
 
 def test_every_lesson_has_a_notebook_and_every_notebook_a_lesson():
