@@ -19,7 +19,8 @@ _AP_POLICY_HINT = ("allow the analyst (arn:aws:iam::ACCOUNT:user/analyst-NAME) s
                    "(labkit.topics.access_points.access_point_policy(lab, name) is the reference)")
 _DELEGATION_HINT = ("add to each bucket policy an Allow for Principal {\"AWS\": \"*\"}, Action \"*\", "
                     "on the bucket and its objects, with Condition StringEquals "
-                    "s3:DataAccessPointAccount = your account id; keep lesson 02's statements")
+                    "s3:DataAccessPointArn = the ARN of that bucket's own access point "
+                    "(labkit.topics.access_points.arn(lab, name)); keep lesson 02's statements")
 
 
 def _user(lab, user: str) -> str:
@@ -154,12 +155,30 @@ def delegation(lab):
             raise Fail(f"bucket {bucket} does not delegate to its access points: {delegated}")
         if direct.allowed:
             raise Fail(f"the policy of {bucket} lets the analyst in without an access point",
-                       "confine the delegation with s3:DataAccessPointAccount")
+                       "confine the delegation with s3:DataAccessPointArn")
+        _refuses_other_access_points(lab, analyst, bucket, gate, resource)
     if _through(lab, analyst, "s3:PutObject", lab.names.analysis_access_point,
                 "results/x.csv").allowed:
         raise Fail(f"an unencrypted upload through {lab.names.analysis_access_point} is allowed",
                    "keep lesson 02's encryption statements in the bucket policy")
-    return "both buckets delegate to this account's access points, encryption guard kept"
+    return "each bucket delegates to its own access point only, encryption guard kept"
+
+
+def _refuses_other_access_points(lab, analyst: str, bucket: str, gate, resource: str) -> None:
+    """A request through another access point of the account (one an engineer made) gets nothing."""
+    rogue = aplib.arn(lab, f"{lab.names.name}-rogue-access")
+    via_rogue = {"aws:SecureTransport": "true", "s3:DataAccessPointArn": rogue,
+                 "s3:DataAccessPointAccount": lab.account_id}
+    try:
+        decided = evaluate(Request(analyst, "s3:GetObject", resource, via_rogue, lab.account_id),
+                           resource_policy=gate)
+    except PolicyError as exc:
+        raise Fail(f"the policy of bucket {bucket} is not valid: {exc}") from None
+    if decided.allowed:
+        raise Fail(f"bucket {bucket} trusts every access point of the account: one that an "
+                   f"engineer creates ({rogue}) with a permissive policy would be let in",
+                   "condition the delegation on s3:DataAccessPointArn = the bucket's own access "
+                   "point, not on s3:DataAccessPointAccount")
 
 
 @check("03.read-through-access-point", points=3,

@@ -51,22 +51,32 @@ def _arns(lab):
 
 
 @check("04.engineer-policy", points=3,
-       hint="Full S3 (s3:*) on both buckets, their objects (BUCKET_ARN/*) and the lab's access "
-            "points (arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME-*), attached to the engineers group")
+       hint=("Full S3 (s3:*) on both buckets, their objects (BUCKET_ARN/*) and the lab's access "
+             "points (arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME-*), attached to the engineers "
+             "group, and an explicit Deny of the guardrail actions (iam_policies.GUARDRAIL_ACTIONS: "
+             "s3:PutBucketPolicy, s3:DeleteBucketPolicy, s3:PutBucketPublicAccessBlock, "
+             "s3:PutEncryptionConfiguration, s3:PutBucketVersioning, ...) and of changing the "
+             "lab's two access points (iam_policies.ACCESS_POINT_GUARDRAIL_ACTIONS)"))
 def engineer_policy(lab):
-    """engineer_access is attached to the engineers and allows what engineers do."""
+    """engineer_access is attached to the engineers: all of the data, none of the guardrails."""
     n, a = lab.names, _arns(lab)
     doc = attached_document(lab, n.engineers_group, n.engineer_policy)
+    guardrails = [(action, arn) for action in policies.GUARDRAIL_ACTIONS
+                  for arn in (a["landing"], a["analysis"], f"{a['analysis']}/raw/x.csv")]
+    guardrails += [(action, a[ap]) for action in policies.ACCESS_POINT_GUARDRAIL_ACTIONS
+                   for ap in ("landing_ap", "analysis_ap")]
+    guardrails += [("s3:PutAccountPublicAccessBlock", "*")]
     _compare(lab, n.engineer_user, doc, must_allow=[
         ("s3:PutObject", f"{a['landing']}/raw/new.csv"),
         ("s3:DeleteObject", f"{a['analysis']}/results/old.csv"),
         ("s3:ListBucket", a["landing"]),
-        ("s3:PutBucketPolicy", a["analysis"]),
+        ("s3:GetBucketPolicy", a["analysis"]),
         ("s3:CreateAccessPoint", policies.access_point_arn(lab, f"{n.name}-extra-access")),
         ("s3:GetObject", f"{a['landing_ap']}/object/raw/x.csv"),
         ("s3:ListAllMyBuckets", "*"),
-    ], must_deny=[("s3:GetObject", f"arn:aws:s3:::{FOREIGN_BUCKET}/x")])
-    return "engineers may do everything with the lab's buckets and access points, nothing else in S3"
+    ], must_deny=[("s3:GetObject", f"arn:aws:s3:::{FOREIGN_BUCKET}/x")] + guardrails)
+    return ("engineers may do everything with the lab's data and access points, "
+            "and cannot change its guardrails")
 
 
 @check("04.analyst-policy", points=3,

@@ -98,7 +98,8 @@ def report(lab):
         raise Fail(f"the report lacks column(s) {missing}; it has {list(table.columns)}")
     n = lab.names
     wanted = {"the analyst's write to the landing zone": (n.analyst_user, "s3:PutObject"),
-              "the public bucket policy": (n.engineer_user, "s3:PutBucketPolicy")}
+              "the engineer's public bucket policy": (n.engineer_user, "s3:PutBucketPolicy"),
+              "the admin's public bucket policy": (n.admin_user, "s3:PutBucketPolicy")}
     for what, (who, action) in wanted.items():
         if table[(table["caller"] == who) & (table["action"] == action)].empty:
             raise Fail(f"the report does not list {what} ({who}, {action})")

@@ -8,8 +8,8 @@
 - access point policies for the analyst user: read-only on the landing zone
   (s3:GetObject on ``.../object/*``, s3:ListBucket on the access point),
   read, write and delete on the analysis bucket;
-- each bucket's policy delegates to the account's access points
-  (``s3:DataAccessPointAccount`` = the account), merged with lesson 02's
+- each bucket's policy delegates to its own access point, named
+  (``s3:DataAccessPointArn``), not to any access point of the account, merged with lesson 02's
   encryption and TLS guards by :func:`labkit.topics.buckets.bucket_policy`.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ READ_WRITE_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
 # --------------------------------------------------------------------------- names
 def arn(lab, access_point_name: str) -> str:
     """"arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME": use it wherever boto3 or the CLI wants a bucket."""
-    return f"arn:aws:s3:{lab.region}:{lab.account_id}:accesspoint/{access_point_name}"
+    return s3.access_point_arn(lab, access_point_name)
 
 
 def object_arn(lab, access_point_name: str, key: str = "*") -> str:

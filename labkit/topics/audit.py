@@ -290,8 +290,10 @@ def replay_day(lab) -> dict[str, tuple[str, str]]:
     dataset, personal data included, through the access point, twice; the analyst
     tries to write to the landing zone (denied); the engineer uploads without
     encryption (refused by the bucket policy) and tries to make the analysis bucket
-    public (refused by Block Public Access). Anything that unexpectedly succeeds is
-    undone at once, and shows up as "OK" in the answer.
+    public (refused by the engineer's own guardrail deny, lesson 04); the admin, whom
+    AdministratorAccess allows everything, tries the same (refused by Block Public
+    Access). Anything that unexpectedly succeeds is undone at once, and shows up as
+    "OK" in the answer.
     """
     n = lab.names
     eng = lab.client("s3", n.engineer_user)
@@ -313,11 +315,13 @@ def replay_day(lab) -> dict[str, tuple[str, str]]:
     if code[0] == "OK":
         eng.delete_object(Bucket=n.landing_bucket, Key="raw/incoming/plain.csv")
     before = s3topic.current_policy(lab.client("s3"), n.analysis_bucket)
-    done["engineer makes the analysis bucket public"] = code = attempt(
-        eng.put_bucket_policy, Bucket=n.analysis_bucket,
-        Policy=json.dumps(public_policy(n.analysis_bucket)))
-    if code[0] == "OK" and before is not None:
-        lab.client("s3").put_bucket_policy(Bucket=n.analysis_bucket, Policy=json.dumps(before))
+    admin = lab.client("s3", n.admin_user)
+    for who, client in (("engineer", eng), ("admin", admin)):
+        done[f"{who} makes the analysis bucket public"] = code = attempt(
+            client.put_bucket_policy, Bucket=n.analysis_bucket,
+            Policy=json.dumps(public_policy(n.analysis_bucket)))
+        if code[0] == "OK" and before is not None:
+            lab.client("s3").put_bucket_policy(Bucket=n.analysis_bucket, Policy=json.dumps(before))
     return done
 
 

@@ -94,16 +94,25 @@ def tls_statement(bucket: str) -> dict:
 
 
 def delegation_statement(lab, bucket: str) -> dict:
-    """Allow what any access point of this account allows (lesson 03).
+    """Allow what this bucket's own access point allows (lesson 03).
 
-    AWS's documented delegation pattern: the bucket lets access points owned by
-    the bucket owner's account decide, so access control lives in the access
-    point policies. The condition is what keeps "Principal": "*" from being
-    public: only requests that come through one of *our* access points match.
+    AWS's delegation pattern: the bucket lets an access point decide, so access
+    control lives in the access point policy. The condition names the one access
+    point (``s3:DataAccessPointArn``), not every access point of the account
+    (``s3:DataAccessPointAccount``): with the account-wide form, an access point
+    that anyone allowed to create one (the engineers) makes with a permissive
+    policy would be trusted by the bucket too.
     """
+    access_point = dict(zip(lab.names.buckets, lab.names.access_points))[_check_bucket(lab, bucket)]
     return {"Sid": SID_DELEGATE, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*",
             "Resource": [bucket_arn(bucket), objects_arn(bucket)],
-            "Condition": {"StringEquals": {"s3:DataAccessPointAccount": lab.account_id}}}
+            "Condition": {"StringEquals": {
+                "s3:DataAccessPointArn": access_point_arn(lab, access_point)}}}
+
+
+def access_point_arn(lab, access_point_name: str) -> str:
+    """"arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME" (labkit.topics.access_points.arn)."""
+    return f"arn:aws:s3:{lab.region}:{lab.account_id}:accesspoint/{access_point_name}"
 
 
 def bucket_policy(lab, bucket: str, with_access_points: bool = False) -> dict:

@@ -55,11 +55,39 @@ def _statement(sid: str, actions, resources, effect: str = "Allow", **extra) -> 
 
 # ----------------------------------------------------------------------------- documents
 
-def engineer_access(lab) -> dict:
-    """The engineers' policy: full S3 on both buckets and their access points, CloudShell.
+#: What keeps the lake safe, which engineers must not change: the bucket policies (the
+#: encryption and TLS denies, the delegation), Block Public Access (bucket and account),
+#: default encryption, versioning and Object Lock, Object Ownership (ACLs off), ACLs,
+#: lifecycle and replication (both can delete or copy data away), logging, and the
+#: permanent deletes that versioning exists to stop (versions, buckets, retention bypass).
+#: Each "Delete..." API of these settings is authorized as its "Put..." action
+#: (DeleteBucketEncryption is s3:PutEncryptionConfiguration, and so on).
+GUARDRAIL_ACTIONS = [
+    "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
+    "s3:PutBucketPublicAccessBlock", "s3:PutAccountPublicAccessBlock",
+    "s3:PutEncryptionConfiguration", "s3:PutBucketVersioning",
+    "s3:PutBucketObjectLockConfiguration", "s3:BypassGovernanceRetention",
+    "s3:PutBucketOwnershipControls", "s3:PutBucketAcl", "s3:PutObjectAcl",
+    "s3:PutObjectVersionAcl", "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration",
+    "s3:PutBucketLogging", "s3:DeleteBucket", "s3:DeleteObjectVersion",
+]
+#: The lake's two doors (lesson 03): engineers may create further access points, not
+#: rewrite, open or remove these.
+ACCESS_POINT_GUARDRAIL_ACTIONS = [
+    "s3:PutAccessPointPolicy", "s3:DeleteAccessPointPolicy", "s3:DeleteAccessPoint",
+    "s3:PutAccessPointPublicAccessBlock",
+]
 
-    ``accesspoint/NAME-*`` lets engineers create (s3:CreateAccessPoint) and manage
-    further access points named after the lab, not other learners' ones.
+
+def engineer_access(lab) -> dict:
+    """The engineers' policy: everything with the lab's data, nothing with its guardrails.
+
+    ``s3:*`` on both buckets and their access points (``accesspoint/NAME-*`` lets
+    engineers create and use further access points named after the lab, not other
+    learners' ones), CloudShell; and explicit denies (:func:`guardrail_statements`)
+    so that an engineer cannot delete the bucket policies, Block Public Access,
+    default encryption or versioning that the lesson's other rules rely on. An
+    explicit deny beats the ``s3:*`` allow; the admin (or a role) changes guardrails.
     """
     n = lab.names
     return {"Version": "2012-10-17", "Statement": [
@@ -71,7 +99,17 @@ def engineer_access(lab) -> dict:
         _statement("ListBucketsAndAccessPoints",
                    ["s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:ListAccessPoints"], "*"),
         _statement("CloudShell", "cloudshell:*", "*"),
-    ]}
+    ] + guardrail_statements(lab)}
+
+
+def guardrail_statements(lab) -> list[dict]:
+    """Explicit denies of every guardrail change (anywhere), and of the lab's two access points'."""
+    n = lab.names
+    return [
+        _statement("DenyChangingTheLakesGuardrails", GUARDRAIL_ACTIONS, "*", effect="Deny"),
+        _statement("DenyChangingTheLakesAccessPoints", ACCESS_POINT_GUARDRAIL_ACTIONS,
+                   [access_point_arn(lab, ap) for ap in n.access_points], effect="Deny"),
+    ]
 
 
 def analyst_access(lab, home_folders: bool = True) -> dict:

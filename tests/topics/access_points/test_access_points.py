@@ -156,6 +156,19 @@ def test_delegation_without_the_encryption_guard_fails(lab):
     aplib.build(lab)
 
 
+def test_delegation_to_every_access_point_of_the_account_fails(lab):
+    """The AWS guide's account-wide form trusts an access point an engineer makes (issue 28)."""
+    bucket = lab.names.landing_bucket
+    doc = s3lib.bucket_policy(lab, bucket, with_access_points=True)
+    doc["Statement"][-1]["Condition"] = {
+        "StringEquals": {"s3:DataAccessPointAccount": lab.account_id}}
+    lab.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
+    message = failed(lab, "03.delegation")
+    assert "trusts every access point" in message and "rogue-access" in message
+    aplib.build(lab)
+    assert _run(lab, "03.delegation").passed
+
+
 def test_unconditioned_delegation_is_refused_by_block_public_access(lab):
     bucket = lab.names.landing_bucket
     doc = s3lib.bucket_policy(lab, bucket, with_access_points=True)

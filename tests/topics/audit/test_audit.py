@@ -33,12 +33,12 @@ def lab():
     return lab
 
 
-def test_the_day_has_three_refusals_by_three_rules(lab):
+def test_the_day_has_four_refusals_by_four_rules(lab):
     codes = {what: code for what, (code, _) in lab.day.items()}
     assert codes["engineer uploads the day's orders"] == "OK"
     assert codes["analyst reads the raw dataset (1)"] == "OK"
     for what in ("analyst writes to the landing zone", "engineer uploads without encryption",
-                 "engineer makes the analysis bucket public"):
+                 "engineer makes the analysis bucket public", "admin makes the analysis bucket public"):
         assert codes[what] == "AccessDenied", what
 
 
@@ -53,8 +53,11 @@ def test_trail_table_columns_and_the_reasons_of_each_denial(lab):
     assert "no identity-based policy allows" in analyst["reason"]
     plain = denied[(denied["caller"] == n.engineer_user) & (denied["action"] == "s3:PutObject")]
     assert "DenyUnencryptedObjectUploads (Deny)" in plain.iloc[-1]["reason"]
-    public = denied[denied["action"] == "s3:PutBucketPolicy"].iloc[-1]
-    assert "BlockPublicPolicy" in public["reason"] and "(Allow)" in public["reason"]
+    public = denied[denied["action"] == "s3:PutBucketPolicy"]
+    by_engineer = public[public["caller"] == n.engineer_user].iloc[-1]
+    assert "DenyChangingTheLakesGuardrails (Deny)" in by_engineer["reason"]
+    by_admin = public[public["caller"] == n.admin_user].iloc[-1]
+    assert "BlockPublicPolicy" in by_admin["reason"] and "(Allow)" in by_admin["reason"]
 
 
 def test_trail_filters(lab):
@@ -118,6 +121,9 @@ def test_report_checks_catch_a_made_up_report(lab):
                           "action": "s3:PutObject", "resource": "arn:aws:s3:::nowhere/x",
                           "error": "AccessDenied", "reason": "made up"},
                          {"time": "2026-01-01", "caller": lab.names.engineer_user,
+                          "action": "s3:PutBucketPolicy", "resource": "arn:aws:s3:::nowhere",
+                          "error": "AccessDenied", "reason": "made up"},
+                         {"time": "2026-01-01", "caller": lab.names.admin_user,
                           "action": "s3:PutBucketPolicy", "resource": "arn:aws:s3:::nowhere",
                           "error": "AccessDenied", "reason": "made up"}])
     try:

@@ -50,7 +50,9 @@ def test_policy_with_access_points_adds_the_delegation(lab):
     doc = s3lib.bucket_policy(lab, lab.names.analysis_bucket, with_access_points=True)
     last = doc["Statement"][-1]
     assert last["Sid"] == s3lib.SID_DELEGATE
-    assert last["Condition"] == {"StringEquals": {"s3:DataAccessPointAccount": lab.account_id}}
+    own = s3lib.access_point_arn(lab, lab.names.analysis_access_point)
+    assert own.endswith(f":{lab.account_id}:accesspoint/{lab.names.analysis_access_point}")
+    assert last["Condition"] == {"StringEquals": {"s3:DataAccessPointArn": own}}
     assert f"arn:aws:s3:::{lab.names.analysis_bucket}/*" in last["Resource"]
 
 
