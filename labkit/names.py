@@ -124,6 +124,10 @@ class Names:
     def access_points(self) -> tuple[str, str]:
         return (self.landing_access_point, self.analysis_access_point)
 
+    def access_point_of(self, bucket: str) -> str:
+        """The lab's access point on BUCKET (lesson 03 makes one per bucket)."""
+        return dict(zip(self.buckets, self.access_points))[bucket]
+
     # SageMaker and EC2
     @property
     def sagemaker_role(self) -> str:

@@ -38,8 +38,7 @@ def object_arn(lab, access_point_name: str, key: str = "*") -> str:
 
 def pairs(lab) -> dict[str, str]:
     """Access point name -> the bucket it serves."""
-    n = lab.names
-    return {n.landing_access_point: n.landing_bucket, n.analysis_access_point: n.analysis_bucket}
+    return {lab.names.access_point_of(bucket): bucket for bucket in lab.names.buckets}
 
 
 def _check_name(lab, access_point_name: str) -> str:

@@ -103,7 +103,7 @@ def delegation_statement(lab, bucket: str) -> dict:
     that anyone allowed to create one (the engineers) makes with a permissive
     policy would be trusted by the bucket too.
     """
-    access_point = dict(zip(lab.names.buckets, lab.names.access_points))[_check_bucket(lab, bucket)]
+    access_point = lab.names.access_point_of(_check_bucket(lab, bucket))
     return {"Sid": SID_DELEGATE, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*",
             "Resource": [bucket_arn(bucket), objects_arn(bucket)],
             "Condition": {"StringEquals": {

@@ -41,3 +41,11 @@ def test_derived_names_follow_the_outline():
     assert n.users == ("admin-demo", "engineer-demo", "analyst-demo")
     assert n.buckets == ("demo-landing-zone", "demo-analysis")
     assert n.access_points == ("demo-landing-zone-access", "demo-analysis-access")
+
+
+def test_each_bucket_has_its_own_access_point():
+    n = Names.for_learner("demo")
+    assert n.access_point_of("demo-landing-zone") == "demo-landing-zone-access"
+    assert n.access_point_of("demo-analysis") == "demo-analysis-access"
+    with pytest.raises(KeyError):
+        n.access_point_of("someone-elses-bucket")

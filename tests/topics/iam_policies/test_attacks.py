@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from labkit.policy import Request, evaluate
 from labkit.topics import access_points, buckets, iam_policies
 from tests.topics.iam_policies.helpers import build_through_04
 
@@ -104,8 +105,6 @@ def test_with_account_wide_delegation_the_rogue_door_would_open(lab):
     for statement in old["Statement"]:
         if statement.get("Sid") == buckets.SID_DELEGATE:
             statement["Condition"] = {"StringEquals": {"s3:DataAccessPointAccount": lab.account_id}}
-    from labkit.policy import Request, evaluate
-
     rogue_arn = access_points.arn(lab, f"{n.name}-rogue-access")
     request = Request(iam_policies.user_arn(lab, n.analyst_user), "s3:PutObject",
                       f"arn:aws:s3:::{n.landing_bucket}/raw/x.csv",
