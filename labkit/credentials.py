@@ -8,10 +8,11 @@ learner's own ~/.aws is never read or written.
 from __future__ import annotations
 
 import configparser
-import os
-import tempfile
+import io
 from dataclasses import dataclass
 from pathlib import Path
+
+from labkit.files import write_private
 
 
 def mask(secret: str | None, keep: int = 4) -> str:
@@ -92,12 +93,6 @@ class LabFiles:
     def _write(self, path: Path, parser: configparser.ConfigParser) -> None:
         # Atomic and private: a crash never leaves half a credentials file behind.
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                parser.write(fh)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        text = io.StringIO()
+        parser.write(text)
+        write_private(path, text.getvalue())

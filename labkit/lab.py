@@ -13,8 +13,8 @@ from labkit.pids import alive
 from labkit import target as targets
 from labkit.credentials import LabFiles, mask
 from labkit.names import Names
+from labkit.outcomes import ALLOW, DENY, ERROR
 
-ALLOW, DENY, ERROR = "ALLOW", "DENY", "ERROR"
 _DENIAL_MARKERS = ("AccessDenied", "UnauthorizedOperation", "(403)", "Forbidden")
 
 

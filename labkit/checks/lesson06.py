@@ -5,7 +5,6 @@ import json
 from urllib.parse import unquote
 
 from labkit.topics import sagemaker_domain as lab_sm
-from labkit.topics import scaling as ec2
 from labkit.checks import Fail, check
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from labkit.topics import containers_serverless as beyond
-from labkit.topics import scaling as ec2
 from labkit.checks import Fail, check
 
 

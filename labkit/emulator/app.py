@@ -1,8 +1,8 @@
 """The emulator's WSGI app: moto, with labkit's authorization in front.
 
 moto's own IAM enforcement stays off: it ignores conditions, resource policies
-and boundaries (see /work/shared/notes/moto-fidelity.md). Instead
-labkit.emulator.authz decides every request with labkit.policy.
+and boundaries. Instead labkit.emulator.authz decides every request with
+labkit.policy.
 """
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ def make_app(*, root_access_key_id: str | None = None, root_secret_access_key: s
     moto_app = AwsLikeApp(DomainDispatcherApplication(create_backend_app))
     if not enforce:
         return ControlEndpoint(moto_app)
+    from labkit.emulator import services
     from labkit.emulator.authz import AuthorizationMiddleware
 
-    from labkit.emulator.authz import moto_patches
-    moto_patches.install()
+    services.install_all()  # each service's behaviour over moto (idempotent)
     # The control endpoint (simulated time for attached processes) is no AWS API:
     # it is answered before authorization, for direct loopback requests only.
     return ControlEndpoint(AuthorizationMiddleware(

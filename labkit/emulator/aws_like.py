@@ -113,17 +113,12 @@ def forget() -> None:
         _due.clear()
 
 
-#: Modules whose install() adds aws-like behaviour over moto (and over labkit's layer).
-HOOK_MODULES = (
-    "labkit.emulator.services.iam.consistency",
-    "labkit.emulator.services.s3.namespace",
-    "labkit.emulator.services.sagemaker.lifecycle",
-    "labkit.emulator.services.ec2.lifecycle",
-    "labkit.emulator.services.elbv2.lifecycle",
-    "labkit.emulator.services.autoscaling.activities",
-    "labkit.emulator.services.eks.lifecycle",
-    "labkit.emulator.services.awslambda.lifecycle",
-)
+def _hook_modules():
+    """Every module a service folder names in ``Service.aws_like`` (the registry)."""
+    from labkit.emulator import services
+
+    for service in services.services():
+        yield from service.aws_like_modules()
 
 
 def install() -> None:
@@ -131,16 +126,22 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    import importlib
-
-    for name in HOOK_MODULES:
-        importlib.import_module(name).install()
+    for module in _hook_modules():
+        module.install()
     _installed = True
 
 
+def reset() -> None:
+    """A moto reset removed every resource: drop scheduled changes and the hooks' memory."""
+    forget()
+    for module in _hook_modules():
+        getattr(module, "forget", lambda: None)()
+
+
 class AwsLikeApp:
-    """WSGI layer just in front of moto (behind authorization): apply due state changes,
-    and answer for buckets of the global namespace that belong to another account."""
+    """WSGI layer just in front of moto (behind authorization): apply due state changes, and
+    let each service's hooks answer first (S3: buckets of the global namespace that belong
+    to another account) or prepare (IAM: what is in force before a write)."""
 
     def __init__(self, app: Callable):
         self.app = app
@@ -149,23 +150,11 @@ class AwsLikeApp:
         if not enabled() or environ.get("PATH_INFO", "").startswith("/moto-api"):
             return self.app(environ, start_response)
         advance()
-        host = (environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")).lower()
-        if host.startswith("iam."):
-            _before_iam_request(environ)
-        from labkit.emulator.services.s3 import namespace
-
-        refusal = namespace.refusal(environ)
-        if refusal is not None:
-            status, headers, body = refusal
-            start_response(status, headers + [("Content-Length", str(len(body)))])
-            return [body]
+        for module in _hook_modules():
+            before = getattr(module, "before_request", None)
+            answer = before(environ) if before is not None else None
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers + [("Content-Length", str(len(body)))])
+                return [body]
         return self.app(environ, start_response)
-
-
-def _before_iam_request(environ: dict) -> None:
-    from labkit.emulator.request import parse_request
-    from labkit.emulator.services.iam import consistency
-
-    operation = parse_request(environ).operation or ""
-    if not operation.startswith(("Get", "List", "Simulate", "Generate")):
-        consistency.before_write()

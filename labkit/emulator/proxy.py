@@ -32,7 +32,7 @@ def is_aws_host(host: str) -> bool:
     return host.lower().rstrip(".").endswith(AWS_HOST_SUFFIXES)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "ProxyServer"
 
@@ -212,7 +212,7 @@ class ProxyServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, app: Callable, ca: CertificateAuthority, port: int = 0, verbose=False):
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(("127.0.0.1", port), ProxyHandler)
         self.app, self.ca, self.verbose = app, ca, verbose
         self._thread: threading.Thread | None = None
 

@@ -25,9 +25,6 @@ _SIGV2 = re.compile(r"^AWS ([^:\s]+):")
 _RPC_V2 = re.compile(r"^/service/[^/]+/operation/([A-Za-z0-9]+)$")
 _FORM = "application/x-www-form-urlencoded"
 
-#: Signing names that are not the host's first label (host prefix -> signing name).
-_HOST_SERVICES = {"s3-control": "s3", "s3-accesspoint": "s3", "api.sagemaker": "sagemaker",
-                  "runtime.sagemaker": "sagemaker", "api.ecr": "ecr"}
 
 
 @dataclass
@@ -102,10 +99,9 @@ def service_from_host(host: str) -> str:
     labels = host.lower().split(".")
     if ".s3" in "." + host or "s3-" in host or host.startswith("s3."):
         return "s3"
-    for prefix, service in _HOST_SERVICES.items():
-        if host.startswith(prefix + "."):
-            return service
-    return labels[0] if labels else ""
+    from labkit.emulator import services  # the registry: which service declares the host
+
+    return services.signing_name_of_host(host) or (labels[0] if labels else "")
 
 
 def _credentials(headers: Dict[str, str], query: Dict[str, List[str]]):
@@ -132,6 +128,20 @@ def _operation(service: str, headers: Dict[str, str], path: str, params) -> Opti
         return params["Action"][0]
     m = _RPC_V2.match(path)
     return m.group(1) if m else None
+
+
+#: The WSGI environ key the parsed request travels under, so it is parsed once.
+REQUEST_ENVIRON = "labkit.request"
+#: Operations of query/JSON services that change nothing (IAM and STS caches stay valid).
+READ_PREFIXES = ("Get", "List", "Simulate", "Generate")
+
+
+def request_of(environ: dict) -> AwsRequest:
+    """The request ENVIRON carries, parsed on first use and then travelling with it."""
+    req = environ.get(REQUEST_ENVIRON)
+    if req is None:
+        req = environ[REQUEST_ENVIRON] = parse_request(environ)
+    return req
 
 
 def parse_request(environ: dict) -> AwsRequest:

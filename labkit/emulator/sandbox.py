@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 from labkit import config
+from labkit.files import write_private
 from labkit.pids import alive
 
 START_TIMEOUT = 180  # seconds for the background process to answer
@@ -362,11 +363,7 @@ def read_pid(name: str) -> int | None:
 
 
 def _write_state(name: str, state: dict) -> None:
-    path = state_file(name)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(state, indent=2))
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)  # atomic: readers never see half a file
+    write_private(state_file(name), json.dumps(state, indent=2))
 
 
 def record_upto(name: str, lesson: str) -> None:

@@ -44,6 +44,8 @@ def _new_root_credentials() -> RootCredentials:
 class Emulator:
     """moto behind labkit's authorization, reachable as a loopback HTTPS proxy."""
 
+    in_process = True  # its moto state is this process's: control calls need no HTTP
+
     def __init__(self, home: Path | None = None, *, port: int = 0, enforce: bool = True,
                  verbose: bool = False, aws_like: bool | None = None):
         self.home = Path(home or config.labkit_home())
@@ -114,11 +116,9 @@ class Emulator:
         from moto.moto_api import _internal
 
         from labkit.emulator import aws_like
-        from labkit.emulator.services.iam import consistency
 
         _internal.moto_api_backend.reset()
-        aws_like.forget()  # pending state changes refer to resources that are gone
-        consistency.forget()
+        aws_like.reset()  # pending state changes refer to resources that are gone
 
     def describe(self) -> dict:
         """What another process needs to attach (holds the lab root's secret: keep private)."""
@@ -174,6 +174,7 @@ class AttachedEmulator:
     """
 
     running = True
+    in_process = False  # its moto state lives in another process: reach it over HTTP
 
     def __init__(self, description: dict):
         self.url = description["url"]
@@ -198,9 +199,9 @@ def write_attach_file(emulator: Emulator, path: Path) -> Path:
     """Write ``emulator.describe()`` to ``path`` (mode 0600, atomically)."""
     import json
 
-    from labkit.emulator.tls import _write_private
+    from labkit.files import write_private
 
-    _write_private(Path(path), json.dumps(emulator.describe()).encode())
+    write_private(Path(path), json.dumps(emulator.describe()).encode())
     return Path(path)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import ipaddress
-import os
 import ssl
 import tempfile
 import threading
@@ -22,6 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from labkit.files import write_private
 
 _CA_NAME = "labkit emulator local CA (not trusted outside the lab)"
 
@@ -74,8 +75,8 @@ class CertificateAuthority:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        _write_private(self._key_path, key_pem)
-        _write_private(self.cert_path, cert.public_bytes(serialization.Encoding.PEM))
+        write_private(self._key_path, key_pem)
+        write_private(self.cert_path, cert.public_bytes(serialization.Encoding.PEM))
 
     def server_context(self, host: str) -> ssl.SSLContext:
         """A TLS server context presenting a certificate for ``host`` (cached)."""
@@ -122,10 +123,3 @@ class CertificateAuthority:
         )
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` readable by the owner only, atomically."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)

@@ -225,7 +225,7 @@ class KernelPool:
         """Give a sandboxed kernel its emulator: its own unix socket and attach file."""
         import json
 
-        from labkit.emulator.tls import _write_private
+        from labkit.files import write_private
         from labkit.grading.sandbox import BRIDGE_SOCKET, SANDBOX_PORT, KernelGate
 
         if kernel.ipc is None or kernel.gate is not None:
@@ -233,7 +233,7 @@ class KernelPool:
         shutil.copy(self.emulator.ca_bundle, kernel.home / "ca.pem")
         attach = {**self.emulator.describe(), "url": f"http://127.0.0.1:{SANDBOX_PORT}",
                   "ca_bundle": str(kernel.home / "ca.pem")}
-        _write_private(kernel.home / "attach.json", json.dumps(attach).encode())
+        write_private(kernel.home / "attach.json", json.dumps(attach).encode())
         kernel.gate = KernelGate(kernel.ipc / BRIDGE_SOCKET, self.emulator)
 
     def fill(self) -> None:

@@ -402,10 +402,10 @@ def grader_key() -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        from labkit.emulator.tls import _write_private
+        from labkit.files import write_private
 
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _write_private(path, secrets.token_hex(32).encode())
+        write_private(path, secrets.token_hex(32).encode())
         return path.read_bytes()
 
 

@@ -1,6 +1,6 @@
 """Each submission's kernel in a bubblewrap sandbox (see docs/teaching.md, "The sandbox").
 
-What a sandboxed kernel gets (measured facts: /work/shared/notes/grading-sandbox.md):
+What a sandboxed kernel gets (measured with bubblewrap on Debian; tests/grading prove it):
 
 - its own user, pid, network, mount, ipc and uts namespaces (``bwrap --unshare-all``),
   no capabilities, a new session, and ``--die-with-parent``: when the kernel (pid 2 in
@@ -187,9 +187,9 @@ class KernelGate(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
     def __init__(self, path: Path, emulator):
-        from labkit.emulator.proxy import _Handler
+        from labkit.emulator.proxy import ProxyHandler
 
-        class Handler(_Handler):
+        class Handler(ProxyHandler):
             def setup(self) -> None:
                 socketserver.StreamRequestHandler.setup(self)  # no TCP options on a unix socket
                 self.client_address = ("sandboxed-kernel", 0)

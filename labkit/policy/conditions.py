@@ -32,11 +32,11 @@ from labkit.policy.variables import resolve_tokens, substitute, tokenize
 # --- value parsers: policy-side parsing errors are the author's mistake -------------
 
 
-def _num(v: str) -> float:
+def parse_number(v: str) -> float:
     return float(v)
 
 
-def _date(v: str) -> float:
+def parse_date(v: str) -> float:
     """Seconds since the epoch for an ISO 8601 date/time or an epoch number."""
     v = v.strip()
     try:
@@ -126,8 +126,8 @@ def _ops() -> Dict[str, _Op]:
     }
     for suffix, test in num_tests.items():
         neg = suffix == "NotEquals"
-        add("Numeric" + suffix, _num, _cmp_factory(_num, test), neg, family="Numeric")
-        add("Date" + suffix, _date, _cmp_factory(_date, test), neg, family="Date")
+        add("Numeric" + suffix, parse_number, _cmp_factory(parse_number, test), neg, family="Numeric")
+        add("Date" + suffix, parse_date, _cmp_factory(parse_date, test), neg, family="Date")
     add("Bool", _bool_value, lambda c, p: c.strip().lower() == p, variables=True, family="Bool")
     add("BinaryEquals", _binary, _binary_eq, family="Binary")
     add("IpAddress", _ip_network, _ip_in, family="Ip")
@@ -201,7 +201,7 @@ def _resolved_pattern(raw: str, ctx, family: str):
     return re.compile(body, re.DOTALL)
 
 
-class Check:
+class ConditionTest:
     """One (operator, key, values) test inside a Condition block."""
 
     __slots__ = ("op_name", "key", "raw", "values", "op", "set_op", "if_exists", "dynamic")
@@ -285,7 +285,7 @@ class Check:
         return not hit if self.op.negated else hit
 
 
-def compile_conditions(block, version_vars: bool, where: str) -> Tuple[Check, ...]:
+def compile_conditions(block, version_vars: bool, where: str) -> Tuple[ConditionTest, ...]:
     """Validate a Condition element and compile it into Checks (all ANDed)."""
     if not isinstance(block, dict):
         raise PolicyError(f"{where}: Condition must be an object of operator -> {{key: value(s)}}",
@@ -297,7 +297,7 @@ def compile_conditions(block, version_vars: bool, where: str) -> Tuple[Check, ..
                               f"object of condition key -> value(s)", field="Condition")
         for key, raw in pairs.items():
             values = _as_value_list(raw, f"{where}: Condition {op_name} {key}")
-            checks.append(Check(op_name, key, values, version_vars, where))
+            checks.append(ConditionTest(op_name, key, values, version_vars, where))
     return tuple(checks)
 
 

@@ -19,7 +19,7 @@ import re
 from collections import OrderedDict
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple, Union
 
-from labkit.policy.conditions import Check, compile_conditions
+from labkit.policy.conditions import ConditionTest, compile_conditions
 from labkit.policy.errors import PolicyError
 from labkit.policy.matching import ActionMatcher, ArnMatcher
 
@@ -64,18 +64,13 @@ class Statement:
         self.not_resource = False
         self.principal: Optional[PrincipalSpec] = None
         self.not_principal = False
-        self.conditions: Tuple[Check, ...] = ()
+        self.conditions: Tuple[ConditionTest, ...] = ()
         self.raw: Dict[str, Any] = {}
 
     def action_matches(self, action_lower: str) -> bool:
         hit = self.actions.matches(action_lower)
         return not hit if self.not_action else hit
 
-    def resource_matches(self, resource: str, ctx) -> bool:
-        if self.resources is None:  # trust policies have no Resource element
-            return True
-        hit = self.resources.matches(resource, ctx)
-        return not hit if self.not_resource else hit
 
     def conditions_hold(self, ctx) -> bool:
         for check in self.conditions:

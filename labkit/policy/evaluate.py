@@ -276,8 +276,12 @@ def build_context(request: Request, info: PrincipalInfo, resource_account: Optio
 
 # ----------------------------------------------------------------------------- scanning
 
-def _scan(policy: Policy, action_l: str, resource: str, ctx, info=None, bounded=False):
+def matching_statements(policy: Policy, action_l: str, resource: str, ctx, info=None,
+                        bounded=False):
     """(allows, denies) of POLICY for the request; allows carry the principal match level.
+
+    Public because a KMS key policy is read with its own rules on the same statements
+    (services/kms/access.py): it needs each matching statement and its principal level.
 
     BOUNDED: the caller has a permissions boundary. AWS documents that a Deny
     with NotPrincipal then denies it whatever NotPrincipal names.
@@ -388,12 +392,14 @@ class _Evaluation:
         side = _Side()
         if self.signed:
             for p in identity:
-                side.add(p, _scan(p, self.action, res, self.ctx), "identity")
+                side.add(p, matching_statements(p, self.action, res, self.ctx), "identity")
             if self.boundary is not None and not self.is_root:
-                self.bound.add(self.boundary, _scan(self.boundary, self.action, res, self.ctx),
+                self.bound.add(self.boundary,
+                               matching_statements(self.boundary, self.action, res, self.ctx),
                                "boundary")
             if self.session is not None:
-                self.sess.add(self.session, _scan(self.session, self.action, res, self.ctx),
+                self.sess.add(self.session,
+                              matching_statements(self.session, self.action, res, self.ctx),
                               "session")
         self.ident_by_res[res] = side
         self.ident.denies.extend(side.denies)
@@ -401,7 +407,8 @@ class _Evaluation:
     def _scan_gate(self, policy: Policy, resource: str):
         bounded = self.boundary is not None and self.signed and not self.is_root
         side = _Side()
-        side.add(policy, _scan(policy, self.action, resource, self.ctx, self.info, bounded),
+        side.add(policy,
+                 matching_statements(policy, self.action, resource, self.ctx, self.info, bounded),
                  "resource")
         return resource, side
 

@@ -15,7 +15,11 @@ import re
 from functools import lru_cache
 from typing import Iterable, Optional, Sequence, Tuple
 
+from botocore.utils import ArnParser, InvalidArnException
+
 from labkit.policy.variables import resolve_tokens, tokenize
+
+_ARNS = ArnParser()
 
 
 def _glob_body(text: str, star: str = ".*", qmark: str = ".") -> str:
@@ -156,7 +160,8 @@ class ActionMatcher:
 
 def parse_arn(arn: str) -> Optional[Tuple[str, str, str, str, str]]:
     """(partition, service, region, account, resource) of an ARN, or None if not an ARN."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
+    try:
+        p = _ARNS.parse_arn(arn)
+    except (InvalidArnException, TypeError):
         return None
-    return parts[1], parts[2], parts[3], parts[4], parts[5]
+    return p["partition"], p["service"], p["region"], p["account"], p["resource"]

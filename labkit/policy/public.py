@@ -35,7 +35,7 @@ FIXING_KEYS = frozenset(k.lower() for k in (
     # account or its organization are that bullet written as a condition.
     "aws:PrincipalOrgID", "aws:PrincipalAccount", "aws:PrincipalArn",
     # [Docs] "A set of Classless Inter-Domain Routings (CIDRs), using
-    # aws:SourceIp" (with the breadth limit in _narrow_cidr).
+    # aws:SourceIp" (with the breadth limit in narrow_cidr).
     "aws:SourceIp",
     # [Docs] the bulleted keys, verbatim.
     "aws:SourceArn", "aws:SourceVpc", "aws:SourceVpce", "aws:SourceOwner", "aws:SourceAccount",
@@ -99,7 +99,7 @@ def _fixes(check, access_point: bool) -> bool:
     if if_exists or set_op == "ForAllValues" or base not in _FIXING_OPS:
         return False
     if check.key == "aws:sourceip":
-        return base == "IpAddress" and all(_narrow_cidr(v) for v in check.raw)
+        return base == "IpAddress" and all(narrow_cidr(v) for v in check.raw)
     if check.key == "s3:dataaccesspointarn" and not access_point:
         return all(_fixed(v) or _AP_ARN_WILDCARD_NAME.match(v) for v in check.raw)
     # aws:userid: [Docs] "aws:userid, outside the pattern "AROLEID:*"": a role
@@ -115,7 +115,7 @@ def _fixed(value: str) -> bool:
     return bool(value) and "*" not in value and "?" not in value and "${" not in value
 
 
-def _narrow_cidr(value: str) -> bool:
+def narrow_cidr(value: str) -> bool:
     """True if an aws:SourceIp value is a fixed range no broader than S3 allows.
 
     [Docs] "Bucket policies that grant access conditioned on the aws:SourceIp

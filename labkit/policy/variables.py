@@ -24,11 +24,6 @@ _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 Token = Tuple[str, str, Union[bool, Optional[str]]]
 
 
-def has_variables(text: str) -> bool:
-    """True if TEXT holds at least one ``${...}`` that is not a plain escape."""
-    return "${" in text and any(t[0] == "var" for t in tokenize(text))
-
-
 @lru_cache(maxsize=4096)
 def tokenize(text: str) -> Tuple[Token, ...]:
     """Split TEXT into literal and variable tokens (cached; policies repeat)."""

@@ -20,6 +20,7 @@ import re
 
 from botocore.exceptions import ClientError
 
+from labkit.outcomes import ALLOW, DENY, ERROR
 from labkit.topics import access_points
 from labkit.topics.analyst import attempt
 from labkit.topics import buckets as s3topic
@@ -203,8 +204,6 @@ def caller_name(identity: dict) -> str:
 
 
 def outcome(record: dict) -> str:
-    from labkit.lab import ALLOW, DENY, ERROR
-
     code = record.get("errorCode")
     if not code:
         return ALLOW

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 
+from labkit.outcomes import ALLOW, DENY, ERROR
 from labkit.topics import access_points, waiting
 
 #: AWS keeps at most five versions of a managed policy.
@@ -293,7 +294,6 @@ def leftovers(lab) -> list[str]:
 
 # ----------------------------------------------------------------------------- the test matrix
 
-ALLOW, DENY, ERROR = "ALLOW", "DENY", "ERROR"
 ROLES = ("engineer", "analyst")
 
 #: The course's CLI test matrix: (command, engineer, analyst). The engineer's

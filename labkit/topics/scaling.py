@@ -20,7 +20,6 @@ labkit.emulator.evaluate_alarms reaches it over its control endpoint).
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -600,8 +599,3 @@ def _terminate_instances(lab, vpc_id: str) -> None:
     if ids:
         ec2.terminate_instances(InstanceIds=ids)
         ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig=WAIT)
-
-
-def proportional_capacity(current: int, cpu: float, target: float = TARGET_CPU) -> int:
-    """What target tracking aims for: enough instances to bring CPU back to target."""
-    return max(1, math.ceil(current * cpu / target))

@@ -34,10 +34,6 @@ def ensure_member(iam, group: str, user: str) -> None:
     iam.add_user_to_group(GroupName=group, UserName=user)
 
 
-def group_members(iam, group: str) -> set[str]:
-    return {u["UserName"] for u in iam.get_group(GroupName=group)["Users"]}
-
-
 def ensure_access_key_profile(lab, user: str) -> str:
     """Give ``user`` a working access key saved as lab-local profile ``user``.
 

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from labkit.emulator.authz import coverage
 from labkit.emulator.authz.identity import Caller
-from labkit.emulator.services.s3.actions import Check
+from labkit.emulator.authz.decide import Permission
 from labkit.policy import Decision, Request
 from tests.emulator.support import policy, user_keys
 
@@ -48,9 +48,9 @@ def test_modelled_or_unsupported_keys_add_no_note():
                         "Condition": {"StringEquals": {"s3:prefix": "a/",  # not a GetObject key
                                                        "aws:SourceVpce": "vpce-1",
                                                        "s3:ExistingObjectTag/x": "y"}}}))])
-    check = Check("s3:GetObject", "arn:aws:s3:::b/k", {})
+    check = Permission("s3:GetObject", "arn:aws:s3:::b/k", {})
     assert coverage.unfilled_keys(caller, check, set()) == []
-    check = Check("s3:GetObject", "arn:aws:s3:::b/k", {})
+    check = Permission("s3:GetObject", "arn:aws:s3:::b/k", {})
     caller.identity_policies = [("p", policy({
         "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
         "Condition": {"StringEquals": {"s3:AccessGrantsInstanceArn": "arn:x"}}}))]
@@ -107,7 +107,7 @@ def test_resource_tag_on_s3_objects_is_noted_but_not_on_iam_users():
                           "Condition": {"StringEquals": {key: "v"}}}))])
 
     s3_caller = caller_with("s3:GetObject", "aws:ResourceTag/team")
-    assert coverage.unfilled_keys(s3_caller, Check("s3:GetObject", "arn:aws:s3:::b/k", {}),
+    assert coverage.unfilled_keys(s3_caller, Permission("s3:GetObject", "arn:aws:s3:::b/k", {}),
                                   set()) == ["aws:resourcetag/team"]
     iam_caller = caller_with("iam:GetUser", "aws:ResourceTag/team")
-    assert coverage.unfilled_keys(iam_caller, Check("iam:GetUser", "*", {}), set()) == []
+    assert coverage.unfilled_keys(iam_caller, Permission("iam:GetUser", "*", {}), set()) == []

@@ -1,19 +1,21 @@
-"""Who may do what in the emulator, decided by labkit.policy as AWS would.
+"""Who may do what in the emulator, decided by labkit.policy as AWS would: the shared layer.
 
-The shared layer; what each service's requests need lives in
-labkit.emulator.services.<service>.actions.
+It knows no particular service: what each service's requests need lives in its
+folder, labkit.emulator.services.<service>/, found through the registry.
 
+- middleware.py: the request pipeline: parse once, identify once, hand the request to the
+  service's gateway or the generic path, record
+- call.py: one request on its way (decide, deny, answer, forward, undecided)
 - identity.py: the caller behind an access key (root, IAM user, role session) and its policies
 - signature.py: SigV4 signatures checked against the caller's secret
-- generic.py: query, JSON and REST-JSON requests -> action and resource (delegating per service)
-- decide.py: global condition keys (aws:PrincipalTag from the caller's tags), Block Public
-  Access, the Decision
-- tags.py: aws:RequestTag, aws:TagKeys, aws:ResourceTag of IAM, STS, EC2 and SageMaker requests
+- generic.py: query, JSON and REST-JSON requests -> action, resources and context, with each
+  service's actions.py
+- decide.py: global condition keys, Block Public Access, the Decision, and the record of
+  every decision a request needed
+- tags.py: aws:RequestTag, aws:TagKeys, aws:ResourceTag of tagged requests
 - coverage.py: what the emulator cannot decide faithfully (unmapped operations, condition keys
   it does not fill), said in the log and on the Decision
 - errors.py: denials shaped like each protocol's errors
-- middleware.py: the WSGI layer in front of moto that ties them together
-- moto_patches.py: user permissions boundaries in moto's IAM; moto's own bucket-policy check off
 """
 from labkit.emulator.authz.middleware import AuthorizationMiddleware
 

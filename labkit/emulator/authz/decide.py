@@ -7,14 +7,54 @@ Access RestrictPublicBuckets, and words the denial as the service would.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Dict, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from labkit.emulator.authz import coverage
 from labkit.emulator.authz.identity import Caller
-from labkit.emulator.services.s3.actions import Check
 from labkit.emulator.request import AwsRequest
 from labkit.policy import (IMPLICIT_DENY, Decision, Request, evaluate, evaluate_all, is_public)
+
+
+@dataclass
+class Permission:
+    """One permission a request needs: an action on a resource, with the request's own
+    condition keys and the resource policies that must each permit it."""
+
+    action: str
+    resource: str
+    context: Dict[str, object] = field(default_factory=dict)
+    gates: Optional[list] = None      # (name, document) of resource policies that must permit
+    resource_account: Optional[str] = None
+    public_restricted: bool = False   # BPA RestrictPublicBuckets applies to the bucket
+
+
+#: Every (permission, decision) made for the request being served, for its audit record.
+_decisions: ContextVar[Optional[List[Tuple[Permission, Decision]]]] = ContextVar(
+    "labkit_decisions", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[List[Tuple[Permission, Decision]]]:
+    """Collect every decision made inside the block (one request), in the order made."""
+    made: List[Tuple[Permission, Decision]] = []
+    token = _decisions.set(made)
+    try:
+        yield made
+    finally:
+        _decisions.reset(token)
+
+
+def record(permission: Permission, decision: Decision) -> Decision:
+    """Keep DECISION for the request's record; services that decide with rules of their own
+    (a KMS key policy) call it for theirs, so no decision escapes the trail."""
+    made = _decisions.get()
+    if made is not None:
+        made.append((permission, decision))
+    return decision
 
 
 def global_context(req: AwsRequest, caller: Caller) -> Dict[str, object]:
@@ -45,8 +85,7 @@ def global_context(req: AwsRequest, caller: Caller) -> Dict[str, object]:
     elif caller.kind == "root":
         ctx["aws:PrincipalArn"] = caller.arn
     elif caller.kind == "assumed-role":
-        ctx["aws:PrincipalArn"] = caller.arn.replace(":sts::", ":iam::").replace(
-            ":assumed-role/", ":role/").rsplit("/", 1)[0]
+        ctx["aws:PrincipalArn"] = caller.role_arn
     for key, value in caller.tags.items():
         ctx[f"aws:PrincipalTag/{key}"] = value
     if req.session_token:
@@ -57,8 +96,8 @@ def global_context(req: AwsRequest, caller: Caller) -> Dict[str, object]:
     return ctx
 
 
-def decide(caller: Caller, check: Check, base: Dict[str, object]) -> Decision:
-    """The Decision for CHECK made by CALLER, with BASE as the global context."""
+def decide(caller: Caller, check: Permission, base: Dict[str, object]) -> Decision:
+    """The Decision for CHECK made by CALLER, with BASE as the global context (recorded)."""
     ctx = dict(base)
     ctx.update(check.context)
     request = Request(caller.arn, check.action, check.resource, ctx,
@@ -72,10 +111,10 @@ def decide(caller: Caller, check: Check, base: Dict[str, object]) -> Decision:
     if decision.allowed and _public_grant_blocked(caller, check):
         decision = Decision(IMPLICIT_DENY, [], "resource", request)
     coverage.note_unfilled(decision, caller, check, ctx)
-    return decision
+    return record(check, decision)
 
 
-def _public_grant_blocked(caller: Caller, check: Check) -> bool:
+def _public_grant_blocked(caller: Caller, check: Permission) -> bool:
     """RestrictPublicBuckets: a public bucket policy grants nothing to anonymous or
     cross-account callers (AWS: only the owner's account and AWS services get in)."""
     if not check.public_restricted or not check.gates:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from labkit import config
 from labkit.policy import ANONYMOUS
+from labkit.policy.principals import parse_principal
 
 PARTITION = "aws"
 
@@ -51,6 +52,14 @@ class Caller:
     def is_anonymous(self) -> bool:
         return self.kind == "anonymous"
 
+    @property
+    def role_arn(self) -> Optional[str]:
+        """The IAM role behind a role session (aws:PrincipalArn, the grantee of its grants,
+        the session issuer of its audit records); None for other callers."""
+        if self.kind != "assumed-role":
+            return None
+        return parse_principal(self.arn).role_arn
+
 
 ANONYMOUS_CALLER = Caller("anonymous", ANONYMOUS, None)
 
@@ -83,19 +92,27 @@ def resolve(access_key_id: Optional[str], session_token: Optional[str],
     """The Caller for a request signed with ACCESS_KEY_ID (None = unsigned).
 
     Raises UnknownAccessKey for a key nobody issued (AWS's InvalidAccessKeyId).
-    In aws-like mode a key too new to be known yet is refused the same way, and
-    the caller carries the policies in force (labkit.emulator.services.iam.consistency).
+    Each registered view (see :func:`add_view`) may then refuse the key or change
+    what is in force for the caller.
     """
-    from labkit.emulator import aws_like
-
     caller = _resolve(access_key_id, session_token, root_access_key_id)
-    if aws_like.enabled():
-        from labkit.emulator.services.iam import consistency
-
-        if not caller.is_root and consistency.key_not_yet_valid(access_key_id):
-            raise UnknownAccessKey(access_key_id)
-        caller = consistency.in_force(caller)
+    for view in _views:
+        caller = view(caller, access_key_id)
     return caller
+
+
+#: Functions (caller, access key id) -> caller applied to every resolved caller.
+_views: List[Callable[[Caller, Optional[str]], Caller]] = []
+
+
+def add_view(view: Callable[[Caller, Optional[str]], Caller]) -> None:
+    """Apply VIEW to every caller resolved from now on (once, however often it is added).
+
+    How aws-like mode's eventual consistency (services/iam/consistency.py) refuses a key
+    too new to be known yet and keeps older policies in force, without this shared layer
+    knowing of it."""
+    if view not in _views:
+        _views.append(view)
 
 
 def _resolve(access_key_id: Optional[str], session_token: Optional[str],
@@ -114,7 +131,7 @@ def _resolve(access_key_id: Optional[str], session_token: Optional[str],
         return _session_caller(account_id, key, session_token)
     if session_token:
         raise UnknownAccessKey(access_key_id, "InvalidToken")  # a user key never has a token
-    return _user_caller(account_id, key.user_name)
+    return user_caller(account_id, key.user_name)
 
 
 def find_key(access_key_id: str):
@@ -149,7 +166,7 @@ def _cached(key, store, build):
 
 # ----------------------------------------------------------------------------- users
 
-def _user_caller(account_id: str, user_name: str) -> Caller:
+def user_caller(account_id: str, user_name: str) -> Caller:
     backend = iam_backend(account_id)
     user = backend.users.get(user_name)
     if user is None:

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional
 
 from labkit.emulator.request import AwsRequest
 from labkit.policy.service_data import supports
+from labkit.policy.matching import parse_arn
 
 _IAM_TAG = re.compile(r"^Tags\.member\.(\d+)\.(Key|Value)$")
 _IAM_UNTAG = re.compile(r"^TagKeys\.member\.\d+$")
@@ -99,10 +100,10 @@ def resource_context(action: str, resource: str) -> Dict[str, object]:
 
 def resource_tags(arn: str) -> Dict[str, str]:
     """The tags moto holds for ARN (IAM users/roles, EC2 instances, SageMaker resources)."""
-    parts = arn.split(":", 5)
-    if len(parts) < 6:
+    parts = parse_arn(arn)
+    if parts is None:
         return {}
-    service, region, account, rest = parts[2], parts[3], parts[4], parts[5]
+    _partition, service, region, account, rest = parts
     try:
         if service == "iam":
             return _iam_tags(account, rest)

@@ -19,9 +19,9 @@ encode.py (conditions, variables, statements as z3 formulas), principals.py
 """
 from __future__ import annotations
 
-from labkit.policy.analyze.checks import (ALLOW_ALL, RESOURCE_TYPES, CheckResult,
+from labkit.policy.analyze.checks import (ALLOW_ALL, RESOURCE_TYPES, AccessCheckResult,
                                           check_access_not_granted, check_no_new_access,
                                           check_no_public_access)
 
-__all__ = ["ALLOW_ALL", "RESOURCE_TYPES", "CheckResult", "check_access_not_granted",
+__all__ = ["ALLOW_ALL", "RESOURCE_TYPES", "AccessCheckResult", "check_access_not_granted",
            "check_no_new_access", "check_no_public_access"]

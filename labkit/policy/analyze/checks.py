@@ -1,7 +1,7 @@
 """The three custom policy checks of IAM Access Analyzer, decided by z3.
 
 ``check_access_not_granted``, ``check_no_new_access`` and ``check_no_public_access``
-return a :class:`CheckResult` shaped like AWS's answer (``result``, ``message``,
+return a :class:`AccessCheckResult` shaped like AWS's answer (``result``, ``message``,
 ``reasons`` as ReasonSummary: ``description``, ``statementIndex``, ``statementId``)
 plus, on FAIL, ``counterexample``: a labkit.policy.Request that
 labkit.policy.evaluate allows (``result.verify()`` re-runs that evaluation).
@@ -37,7 +37,7 @@ from labkit.policy.document import Policy, parse_policy
 from labkit.policy.errors import PolicyError
 from labkit.policy.evaluate import Request, evaluate
 from labkit.policy.principals import NO_MATCH
-from labkit.policy.public import FIXING_KEYS, _narrow_cidr
+from labkit.policy.public import FIXING_KEYS, narrow_cidr
 
 POLICY_TYPES = ("IDENTITY_POLICY", "RESOURCE_POLICY")
 #: CheckNoPublicAccess resource types -> (IAM service prefixes, policy kind).
@@ -83,7 +83,7 @@ MESSAGES = {
 }
 
 
-class CheckResult:
+class AccessCheckResult:
     """``result`` "PASS" | "FAIL", ``message``, ``reasons`` (AWS ReasonSummary dicts),
     ``counterexample`` (Request or None), ``might_grant`` (why a FAIL is unconfirmed)."""
 
@@ -124,7 +124,7 @@ class CheckResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<CheckResult {self.result} {self.reasons} counterexample={self.counterexample}>"
+        return f"<AccessCheckResult {self.result} {self.reasons} counterexample={self.counterexample}>"
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -382,7 +382,7 @@ def _might(reason: str) -> List[dict]:
 
 
 def _run(check: str, grants: Policy, not_policy: Optional[Policy], mode: str,
-         domain: Domain, restrict_fn=None, classes=None, limit=None) -> CheckResult:
+         domain: Domain, restrict_fn=None, classes=None, limit=None) -> AccessCheckResult:
     """Ask z3, caller class by caller class; confirm a model with evaluate.
 
     When the policies read the caller's derived keys (aws:username, ...), a quick first
@@ -402,7 +402,7 @@ def _run(check: str, grants: Policy, not_policy: Optional[Policy], mode: str,
             return found
     found = _pass(check, policies, mode, domain, restrict_fn, classes(keys), TIMEOUT_MS,
                   regions)
-    return found if found is not None else CheckResult(check, "PASS")
+    return found if found is not None else AccessCheckResult(check, "PASS")
 
 
 def _one(check, policies, mode, domain, restrict_fn, cand, region, rep, timeout_ms, prefer,
@@ -432,7 +432,7 @@ def _one(check, policies, mode, domain, restrict_fn, cand, region, rep, timeout_
     evaluation = {"mode": mode, "identity": ev["identity"], "grants": grants, "not": not_policy}
     if _confirm(request, evaluation):
         decision = _decision(request, grants, mode, ev["identity"])
-        return CheckResult(check, "FAIL", _reasons_from(decision, grants), request,
+        return AccessCheckResult(check, "FAIL", _reasons_from(decision, grants), request,
                            evaluation, caller_class=cand.label)
     why = "; ".join(query.space.inexact) or "z3's model was not confirmed by evaluate"
     doubts.append(f"{why} (caller class {cand.label}; unconfirmed request {request!r})")
@@ -442,7 +442,6 @@ def _one(check, policies, mode, domain, restrict_fn, cand, region, rep, timeout_
 def _pass(check, policies, mode, domain, restrict_fn, cands, timeout_ms, regions,
           prefer=True):
     """A confirmed FAIL, a "might grant" FAIL, or None when every class is unsatisfiable."""
-    grants, not_policy = policies[0], policies[1] if len(policies) > 1 else None
     dedupe = not _uses_derived(policies) or not prefer
     seen = set()
     doubts: List[str] = []
@@ -453,7 +452,7 @@ def _pass(check, policies, mode, domain, restrict_fn, cands, timeout_ms, regions
             if found is not None:
                 return found
     if doubts:
-        return CheckResult(check, "FAIL", _might(doubts[0]), None, None, might_grant=doubts[0])
+        return AccessCheckResult(check, "FAIL", _might(doubts[0]), None, None, might_grant=doubts[0])
     return None
 
 
@@ -461,7 +460,7 @@ def _pass(check, policies, mode, domain, restrict_fn, cands, timeout_ms, regions
 
 def check_access_not_granted(policy, actions: Sequence[str] = (),
                              resources: Optional[Sequence[str]] = None,
-                             policy_type: str = "IDENTITY_POLICY") -> CheckResult:
+                             policy_type: str = "IDENTITY_POLICY") -> AccessCheckResult:
     """PASS if POLICY grants none of ACTIONS (on RESOURCES, when given) to any caller.
 
     ACTIONS may use wildcards (expanded over the Service Authorization
@@ -490,7 +489,7 @@ def check_access_not_granted(policy, actions: Sequence[str] = (),
 
 
 def check_no_new_access(new_policy, existing_policy,
-                        policy_type: str = "IDENTITY_POLICY") -> CheckResult:
+                        policy_type: str = "IDENTITY_POLICY") -> AccessCheckResult:
     """PASS if NEW_POLICY allows nothing EXISTING_POLICY does not (for any caller and request)."""
     new = _policy(new_policy, policy_type, "new policy")
     old = _policy(existing_policy, policy_type, "existing policy")
@@ -499,7 +498,7 @@ def check_no_new_access(new_policy, existing_policy,
     return _run("new", new, old, mode, domain)
 
 
-def check_no_public_access(policy, resource_type: str) -> CheckResult:
+def check_no_public_access(policy, resource_type: str) -> AccessCheckResult:
     """PASS if no outsider can use POLICY (a resource policy of RESOURCE_TYPE).
 
     Outsiders: anonymous callers, services the policy does not name, and any
@@ -544,7 +543,7 @@ def _fixed_values(policy: Policy) -> Dict[str, Tuple[List[str], list]]:
             strings, nets = out.setdefault(c.key, ([], []))
             for raw in c.raw:
                 if c.key == "aws:sourceip":
-                    if _narrow_cidr(raw):
+                    if narrow_cidr(raw):
                         nets.append(ipaddress.ip_network(raw.strip(), strict=False))
                 elif "*" not in raw and "?" not in raw and "${" not in raw:
                     strings.append(raw)

@@ -39,7 +39,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import z3
 
-from labkit.policy.conditions import OPERATORS, _date, _num
+from labkit.policy.conditions import parse_date, parse_number
 from labkit.policy.variables import tokenize
 
 #: z3's alphabet ends here (z3 "unicode" encoding).
@@ -187,7 +187,7 @@ def _concrete_view(family: str, text: str):
     """Views of a known string, computed as labkit.policy.conditions parses it."""
     if family in ("Numeric", "Date"):
         try:
-            x = (_num if family == "Numeric" else _date)(text)
+            x = (parse_number if family == "Numeric" else parse_date)(text)
         except (ValueError, TypeError, OverflowError):
             return (z3.BoolVal(False), z3.RealVal(0))
         if math.isnan(x) or math.isinf(x):
@@ -381,7 +381,7 @@ def substituted(raw: str, space: Space):
 # ----------------------------------------------------------------------------- conditions
 
 def check_formula(check, space: Space, dynamic: bool):
-    """The z3 Bool for one compiled labkit.policy.conditions.Check."""
+    """The z3 Bool for one compiled labkit.policy.conditions.ConditionTest."""
     key = space.key(check.key)
     present = key.present()
     if check.op is None:  # Null
@@ -578,7 +578,3 @@ def keys_and_atoms(policies) -> Dict[str, int]:
                     for raw in c.raw:
                         var_keys(raw)
     return counts
-
-
-def known_operator(name: str) -> bool:
-    return name in OPERATORS

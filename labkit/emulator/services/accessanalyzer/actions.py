@@ -12,7 +12,7 @@ from labkit.emulator.request import AwsRequest
 
 #: The signing name botocore uses for the accessanalyzer client.
 SIGNING_NAME = "access-analyzer"
-#: Operations answered by labkit (handler.py).
+#: Operations answered by labkit (gateway.py).
 OPERATIONS = ("CheckAccessNotGranted", "CheckNoNewAccess", "CheckNoPublicAccess",
               "ValidatePolicy")
 

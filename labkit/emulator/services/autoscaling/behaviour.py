@@ -40,6 +40,7 @@ from moto.moto_api._internal import mock_random
 from moto.utilities.utils import get_partition
 
 from labkit.emulator.services.cloudwatch import behaviour as cloudwatch
+from labkit.policy.matching import parse_arn
 
 # Predefined target-tracking metrics: (namespace, metric name, statistic).
 _PREDEFINED = {
@@ -422,7 +423,7 @@ def _alarm_action(arn: str, alarm: Any, context: "cloudwatch.ActionContext") -> 
         return False
     if context.state != "ALARM":
         return True
-    region, account = arn.split(":")[3], arn.split(":")[4]
+    _partition, _service, region, account, _resource = parse_arn(arn)
     backend = autoscaling_backends[account][region]
     policy = next((p for p in backend.policies.values() if p.arn == arn), None)
     if policy is None:

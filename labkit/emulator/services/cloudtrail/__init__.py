@@ -14,3 +14,7 @@ authorization layer sees every request with its caller and decision, so:
 - ``control.py``: the loopback control paths (force a delivery, read events with labkit's reasons);
 - ``behaviour.py``: ``install()`` patches moto's CloudTrail responses.
 """
+
+from labkit.emulator.services import Service
+
+SERVICE = Service(("cloudtrail",), "json")

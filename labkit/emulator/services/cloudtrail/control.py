@@ -1,6 +1,6 @@
 """CloudTrail's loopback control paths, and their clients.
 
-Like the alarm endpoint (labkit.emulator.control), these are no AWS API: they
+Served through labkit.emulator.control, these are no AWS API: they
 answer only direct plain-HTTP loopback requests to the emulator's own URL, so
 a process attached to the emulator (a grader, the terminal sandbox, a kernel
 started with LABKIT_EMULATOR_ATTACH) can
@@ -14,21 +14,14 @@ process), an AttachedEmulator or the emulator's URL.
 """
 from __future__ import annotations
 
-import json
-from typing import List, Union
+from typing import List
 from urllib.parse import parse_qs
+
+from labkit.emulator.control import call_control, json_response
 
 PREFIX = "/labkit-api/cloudtrail/"
 DELIVER_PATH = PREFIX + "deliver"
 EVENTS_PATH = PREFIX + "events"
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
-
-
-def _json(start_response, status: int, payload) -> list:
-    body = json.dumps(payload).encode()
-    start_response(f"{status} {_REASONS[status]}", [("Content-Type", "application/json"),
-                                                    ("Content-Length", str(len(body)))])
-    return [body]
 
 
 def event_json(event) -> dict:
@@ -42,51 +35,28 @@ def handle(environ: dict, start_response):
     path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
     if path == DELIVER_PATH:
         if method != "POST":
-            return _json(start_response, 405, {"error": f"{DELIVER_PATH} takes POST"})
-        return _json(start_response, 200, {"deliveries": delivery.deliver_all()})
+            return json_response(start_response, 405, {"error": f"{DELIVER_PATH} takes POST"})
+        return json_response(start_response, 200, {"deliveries": delivery.deliver_all()})
     if path == EVENTS_PATH:
         if method != "GET":
-            return _json(start_response, 405, {"error": f"{EVENTS_PATH} takes GET"})
+            return json_response(start_response, 405, {"error": f"{EVENTS_PATH} takes GET"})
         query = parse_qs(environ.get("QUERY_STRING", ""))
         try:
             since = int(query.get("since", ["0"])[0])
         except ValueError:
-            return _json(start_response, 400, {"error": "since must be a whole number "
+            return json_response(start_response, 400, {"error": "since must be a whole number "
                                                         "(an event sequence number)"})
-        return _json(start_response, 200, {
+        return json_response(start_response, 200, {
             "events": [event_json(e) for e in STORE.since(since)], "last_seq": STORE.last_seq,
             "cap": STORE.cap, "dropped": STORE.dropped})
-    return _json(start_response, 404, {"error": f"no such control path {path!r}; CloudTrail's "
+    return json_response(start_response, 404, {"error": f"no such control path {path!r}; CloudTrail's "
                                                 f"are {DELIVER_PATH} (POST), {EVENTS_PATH} (GET)"})
 
 
 # ----------------------------------------------------------------------------- clients
 
 def _in_process(emulator) -> bool:
-    from labkit.emulator.server import Emulator
-
-    return isinstance(emulator, Emulator)
-
-
-def _call(emulator: Union[object, str], method: str, path: str, timeout: float = 60.0):
-    import urllib.error
-    import urllib.request
-
-    url = emulator if isinstance(emulator, str) else getattr(emulator, "url", None)
-    if not url:
-        raise TypeError(f"needs an Emulator, an AttachedEmulator or the emulator's URL, "
-                        f"not {emulator!r}")
-    request = urllib.request.Request(url.rstrip("/") + path, method=method,
-                                     data=b"{}" if method == "POST" else None)
-    # Straight to loopback: the lab's proxy variables point at the emulator itself.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        detail = exc.read().decode("utf-8", "replace")
-        raise RuntimeError(f"the emulator at {url} refused {method} {path} ({exc.code}): "
-                           f"{detail}") from None
+    return bool(getattr(emulator, "in_process", False))
 
 
 def deliver(emulator) -> List[dict]:
@@ -96,7 +66,7 @@ def deliver(emulator) -> List[dict]:
         from labkit.emulator.services.cloudtrail import delivery
 
         return delivery.deliver_all()
-    return _call(emulator, "POST", DELIVER_PATH)["deliveries"]
+    return call_control(emulator, "POST", DELIVER_PATH)["deliveries"]
 
 
 def events(emulator, since: int = 0) -> List[dict]:
@@ -106,4 +76,4 @@ def events(emulator, since: int = 0) -> List[dict]:
         from labkit.emulator.services.cloudtrail.store import STORE
 
         return [event_json(e) for e in STORE.since(since)]
-    return _call(emulator, "GET", f"{EVENTS_PATH}?since={int(since)}")["events"]
+    return call_control(emulator, "GET", f"{EVENTS_PATH}?since={int(since)}")["events"]

@@ -1,15 +1,16 @@
-"""The hook labkit.emulator.authz.middleware calls: every request it serves becomes an event.
+"""CloudTrail's part of the request pipeline: every request it serves becomes an event.
 
-The middleware calls three things, and nothing else of CloudTrail:
+The pipeline (labkit.emulator.authz.middleware) finds this module through the
+service registry (``recorder.py`` of a service folder) and calls:
 
 - ``recorded(serve, environ, start_response)`` around each request: runs it,
   keeps the response's status, headers and (for failures and small answers)
-  body, and stores the event record;
+  body, and the decisions made while serving it (``authz.decide.recording``:
+  every decision, the KMS key policy's and the trust policy's included), and
+  stores the event record;
 - ``note(environ, req, caller)`` once the caller is known (requests whose key
   is unknown or whose signature is wrong are not recorded: CloudTrail logs
-  only authenticated requests and S3's anonymous ones);
-- ``watch(decide)``: wraps the decision function so the record knows which
-  permissions were decided and labkit's deciding statements.
+  only authenticated requests and S3's anonymous ones).
 
 Recording never changes an answer: if building a record fails, the request is
 served as it was and the failure is logged with its cause.
@@ -18,41 +19,19 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-from typing import Callable, List, Optional
+from typing import Callable, List
 
+from labkit.emulator.authz.decide import recording
 from labkit.emulator.services.cloudtrail.store import STORE
 
 log = logging.getLogger(__name__)
 #: Set LABKIT_CLOUDTRAIL=off to serve requests without recording them (benchmarks).
 ENABLED_VARIABLE = "LABKIT_CLOUDTRAIL"
 _NOTE = "labkit.cloudtrail.request"
-_local = threading.local()
 
 
 def enabled() -> bool:
     return os.environ.get(ENABLED_VARIABLE, "on").lower() not in ("off", "0", "false", "no")
-
-
-class _Context:
-    __slots__ = ("decisions",)
-
-    def __init__(self):
-        self.decisions: List[tuple] = []
-
-
-def watch(decide: Callable) -> Callable:
-    """DECIDE, also remembering (check, decision) for the request being recorded."""
-
-    def watched(caller, check, base):
-        decision = decide(caller, check, base)
-        ctx = getattr(_local, "ctx", None)
-        if ctx is not None:
-            ctx.decisions.append((check, decision))
-        return decision
-
-    watched.__wrapped__ = decide
-    return watched
 
 
 def note(environ: dict, req, caller) -> None:
@@ -72,16 +51,12 @@ def recorded(serve: Callable, environ: dict, start_response: Callable):
             return start_response(status, headers, exc_info)
         return start_response(status, headers)
 
-    previous, _local.ctx = getattr(_local, "ctx", None), _Context()
-    try:
+    with recording() as decisions:
         result = serve(environ, capture)
         try:
             chunks = list(result)
         finally:
             getattr(result, "close", lambda: None)()
-        decisions = _local.ctx.decisions
-    finally:
-        _local.ctx = previous
     noted = environ.get(_NOTE)
     if noted is not None and "status" in box:
         _record(noted, box["status"], box["headers"], chunks, decisions, environ)
@@ -133,9 +108,3 @@ def reason_of(decisions) -> str:
             if text not in seen:
                 seen.append(text)
     return "; ".join(seen)
-
-
-def current_decisions() -> Optional[list]:
-    """The decisions of the request being recorded in this thread (for tests)."""
-    ctx = getattr(_local, "ctx", None)
-    return None if ctx is None else list(ctx.decisions)

@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from labkit import config
 from labkit.emulator.request import AwsRequest
 from labkit.emulator.services.cloudtrail.store import Event
+from labkit.policy.matching import parse_arn
 
 EVENT_VERSION = "1.11"
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
@@ -98,8 +99,8 @@ def user_identity(caller, access_key_id: Optional[str]) -> Dict[str, Any]:
         return {"type": "Root", **base}
     if caller.kind == "user":
         return {"type": "IAMUser", **base, "userName": caller.name}
-    role_arn = caller.arn.replace(":sts::", ":iam::").replace(":assumed-role/", ":role/")
-    role_arn, role_name = role_arn.rsplit("/", 1)[0], role_arn.split("/")[1]
+    role_arn = caller.role_arn
+    role_name = role_arn.rsplit("/", 1)[1]
     role_id = (caller.user_id or "").split(":", 1)[0]
     created = _session_created(caller.account_id, access_key_id)
     return {"type": "AssumedRole", **base, "sessionContext": {
@@ -169,10 +170,9 @@ def event_name(req: AwsRequest, t=None) -> str:
         return req.operation
     from labkit.emulator.authz import generic
 
-    if req.service in generic._REST_SERVICES:
-        op, _ = generic.rest_operation(generic._REST_SERVICES[req.service], req.method, req.path)
-        if op:
-            return op
+    op, _ = generic.operation(req)
+    if op:
+        return op
     return f"{req.method} {req.path}"
 
 
@@ -357,18 +357,14 @@ def _unescape(text: str) -> str:
     return unescape(text, {"&quot;": '"', "&apos;": "'"})
 
 
-def is_denial(code: Optional[str]) -> bool:
-    return code in _DENIAL_CODES
-
-
 # ----------------------------------------------------------------------------- resources
 
 def _arn_resource(arn: str) -> Optional[Tuple[str, str, str]]:
     """(CloudTrail type, name, ARN) of a resource ARN labkit decides on, or None."""
-    parts = arn.split(":", 5)
-    if len(parts) < 6:
+    parts = parse_arn(arn)
+    if parts is None:
         return None
-    service, rest = parts[2], parts[5]
+    service, rest = parts[1], parts[4]
     kind, _, name = rest.partition("/") if "/" in rest else rest.partition(":")
     resource_type = _ARN_TYPES.get((service, kind))
     if resource_type is None:

@@ -64,7 +64,3 @@ def _tell_group(instance) -> None:
             state.lifecycle_state = "InService"
     if group.target_group_arns:
         group.autoscaling_backend.update_attached_target_groups(group.name)
-
-
-def is_pending(instance) -> bool:
-    return instance._state.name == PENDING[0]

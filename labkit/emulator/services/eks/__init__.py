@@ -1,1 +1,5 @@
 """eks: aws-like lifecycle over moto (see labkit.emulator.aws_like)."""
+
+from labkit.emulator.services import Service
+
+SERVICE = Service(("eks",), "rest-json", aws_like=("lifecycle",))

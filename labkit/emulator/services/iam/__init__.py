@@ -4,3 +4,7 @@
 - behaviour.py: AWS managed policies parsed once per process, copied per backend
 - simulate.py: SimulatePrincipalPolicy / SimulateCustomPolicy, answered by labkit.policy
 """
+
+from labkit.emulator.services import Service
+
+SERVICE = Service(("iam",), "query", aws_like=("consistency",))

@@ -1,4 +1,4 @@
-"""IAM: the resource ARN an IAM request is decided on.
+"""IAM: the resource ARN an IAM request is decided on, and IAM's condition keys.
 
 AWS gives IAM resource-level permissions on users, groups, roles, policies and
 instance profiles, with the entity's path in its ARN; calls about one's own
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from labkit.emulator.request import AwsRequest
+from labkit.policy import service_data
 
 
 def _iam_user_arn(account: str, name: str, path: Optional[str] = None) -> str:
@@ -52,3 +53,23 @@ def iam_resource(req: AwsRequest, op: str, account: str, caller_arn: str) -> str
     if p("PolicyArn") and "Policy" in op:
         return p("PolicyArn")
     return "*"
+
+
+def resource(req: AwsRequest, op: str, account: str, caller_arn: str, path_params: dict) -> str:
+    """The registry's hook (labkit.emulator.authz.generic): see :func:`iam_resource`."""
+    return iam_resource(req, op, account, caller_arn)
+
+
+#: IAM condition keys taken from one request parameter: key -> parameter
+_PARAM_KEYS = {"iam:PermissionsBoundary": "PermissionsBoundary", "iam:PolicyARN": "PolicyArn",
+               "iam:AWSServiceName": "AWSServiceName"}
+
+
+def context(req: AwsRequest, op: str, action: str) -> dict:
+    """IAM condition keys read straight off the request, where the action supports them."""
+    ctx = {}
+    for key, param in _PARAM_KEYS.items():
+        value = req.param(param)
+        if value is not None and service_data.supports(action, key):
+            ctx[key] = value
+    return ctx

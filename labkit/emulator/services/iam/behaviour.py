@@ -30,10 +30,13 @@ _LOCK = threading.Lock()
 # The prototypes' partition and account only matter until a copy overwrites them.
 _PROTOTYPE_REGION = "aws"
 _PROTOTYPE_ACCOUNT = "000000000000"
+_boundaries_installed = False
 
 
 def install() -> None:
-    """Make moto's IAM backends copy cached AWS managed policies; idempotent."""
+    """Make moto's IAM backends copy cached AWS managed policies, and give IAM users
+    permissions boundaries; idempotent."""
+    _install_user_boundaries()
     if getattr(IAMBackend._init_aws_policies, "_labkit", False):
         return
     _init_aws_policies._labkit = True
@@ -102,3 +105,86 @@ def _copy_version(version: PolicyVersion, policy_arn: str) -> PolicyVersion:
     copied.__dict__ = dict(version.__dict__)
     copied.policy_arn = policy_arn
     return copied
+
+
+# ----------------------------------------------------------------------------- user boundaries
+
+def _invalid_error():
+    try:
+        from moto.iam.exceptions import ValidationError
+        return ValidationError
+    except ImportError:  # pragma: no cover - older moto
+        from moto.core.exceptions import RESTError
+        return RESTError
+
+
+def put_user_permissions_boundary(backend, user_name: str, arn: str) -> None:
+    """Set USER_NAME's permissions boundary to the managed policy ARN (as IAM does)."""
+    user = backend.get_user(user_name)  # NoSuchEntity when missing
+    if not backend.policy_arn_regex.match(arn or ""):
+        raise _invalid_error()(f"Value ({arn}) for parameter PermissionsBoundary is invalid.")
+    user.permissions_boundary_arn = arn
+
+
+def delete_user_permissions_boundary(backend, user_name: str) -> None:
+    backend.get_user(user_name).permissions_boundary_arn = None
+
+
+def _user_boundary(self):
+    arn = getattr(self, "permissions_boundary_arn", None)
+    if not arn:
+        return None
+    return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+            "PermissionsBoundaryArn": arn}
+
+
+def _install_user_boundaries() -> None:
+    """Add user permissions boundaries to moto's IAM (once per process).
+
+    moto stores role boundaries but has no PutUserPermissionsBoundary /
+    DeleteUserPermissionsBoundary, ignores CreateUser's PermissionsBoundary, and
+    GetUser never reports one; the authorizer (authz/identity.py reads
+    ``user.permissions_boundary_arn``) applies what a lesson sets with boto3 or the CLI.
+    """
+    global _boundaries_installed
+    if _boundaries_installed:
+        return
+    from moto.core.responses import EmptyResult
+    from moto.iam.models import User
+    from moto.iam.responses import IamResponse
+
+    User.permissions_boundary_arn = None
+    User.permissions_boundary = property(_user_boundary)
+
+    def put_boundary(self):
+        put_user_permissions_boundary(self.backend, self._get_param("UserName"),
+                                      self._get_param("PermissionsBoundary"))
+        return EmptyResult()
+
+    def delete_boundary(self):
+        delete_user_permissions_boundary(self.backend, self._get_param("UserName"))
+        return EmptyResult()
+
+    original_create_user = IamResponse.create_user
+
+    def create_user(self):
+        boundary = self._get_param("PermissionsBoundary")
+        if boundary and not self.backend.policy_arn_regex.match(boundary):
+            raise _invalid_error()(
+                f"Value ({boundary}) for parameter PermissionsBoundary is invalid.")
+        result = original_create_user(self)
+        if boundary:
+            self.backend.get_user(self._get_param("UserName")).permissions_boundary_arn = boundary
+        return result
+
+    IamResponse.put_user_permissions_boundary = put_boundary
+    IamResponse.delete_user_permissions_boundary = delete_boundary
+    IamResponse.create_user = create_user
+    transformers = dict(IamResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER)
+    from moto.core.serialize import return_if_not_empty, never_return
+
+    transformers["GetUserResponse.User.PermissionsBoundary"] = return_if_not_empty
+    transformers["CreateUserResponse.User.PermissionsBoundary"] = return_if_not_empty
+    transformers["ListUsersResponse.Users.User.PermissionsBoundary"] = never_return
+    IamResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER = transformers
+    _boundaries_installed = True

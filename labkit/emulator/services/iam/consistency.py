@@ -24,6 +24,8 @@ import dataclasses
 import threading
 
 from labkit.emulator import aws_like
+from labkit.emulator.authz import identity
+from labkit.emulator.request import READ_PREFIXES, request_of
 
 _lock = threading.Lock()
 _key_born: dict[str, float] = {}
@@ -33,8 +35,11 @@ _last_write = [float("-inf")]
 
 
 def install() -> None:
-    """Record when moto creates a user's access key; idempotent."""
+    """Record when moto creates a user's access key, and decide every caller with what is
+    in force for it (:func:`view`); idempotent."""
     from moto.iam.models import IAMBackend
+
+    identity.add_view(view)
 
     if getattr(IAMBackend.create_access_key, "_labkit_aws_like", False):
         return
@@ -49,6 +54,25 @@ def install() -> None:
 
     create_access_key._labkit_aws_like = True
     IAMBackend.create_access_key = create_access_key
+
+
+def view(caller, access_key_id):
+    """The caller as IAM sees it everywhere by now: a key too new is still unknown (AWS's
+    InvalidAccessKeyId / InvalidClientTokenId) and older policies may still be in force."""
+    if not aws_like.enabled():
+        return caller
+    if not caller.is_root and access_key_id and key_not_yet_valid(access_key_id):
+        raise identity.UnknownAccessKey(access_key_id)
+    return in_force(caller)
+
+
+def before_request(environ: dict):
+    """Before an IAM write, remember what is in force for everyone; never answers itself."""
+    if not aws_like.enabled() or request_of(environ).service != "iam":
+        return None
+    if not (request_of(environ).operation or "").startswith(READ_PREFIXES):
+        before_write()
+    return None
 
 
 def key_not_yet_valid(access_key_id: str) -> bool:
@@ -73,8 +97,6 @@ def _key(caller) -> tuple:
 
 def before_write() -> None:
     """Remember what is in force for every user and session before IAM changes."""
-    from labkit.emulator.authz import identity
-
     when = aws_like.now()
     callers = []
     from moto.iam.models import iam_backends
@@ -85,7 +107,7 @@ def before_write() -> None:
             continue
         for user in list(backend.users.values()):
             try:
-                callers.append(identity._user_caller(account_id, user.name))
+                callers.append(identity.user_caller(account_id, user.name))
             except identity.UnknownAccessKey:
                 continue
     with _lock:

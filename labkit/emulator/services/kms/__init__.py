@@ -6,3 +6,7 @@
 - ``s3.py``: the KMS calls S3 makes for SSE-KMS reads and writes;
 - ``behaviour.py``: moto patches; ``errors.py``: KMS's own errors.
 """
+
+from labkit.emulator.services import Service
+
+SERVICE = Service(("kms",), "json")

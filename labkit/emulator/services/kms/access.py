@@ -27,7 +27,7 @@ from labkit.policy import (ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Decision, Reas
                            evaluate, parse_policy)
 # The same internals services/sts/actions.py uses for trust policies: KMS reads the key
 # policy with its own rules (3 above), so it needs each statement's principal match level.
-from labkit.policy.evaluate import _scan, build_context
+from labkit.policy.evaluate import matching_statements, build_context
 from labkit.policy.principals import ACCOUNT, DIRECT, PUBLIC, ROLE, parse_principal
 
 #: Wording of AWS's KMS AccessDeniedException for a Decrypt whose key came from the ciphertext.
@@ -45,7 +45,7 @@ def decide(caller: Caller, action: str, key_arn: str, key_account: str, key_poli
     policy = parse_policy(key_policy, policy_name, "resource")
     ctx = build_context(request, info, key_account)
     bounded = caller.boundary is not None and not caller.is_root
-    allows, denies = _scan(policy, action.lower(), key_arn, ctx, info, bounded)
+    allows, denies = matching_statements(policy, action.lower(), key_arn, ctx, info, bounded)
     if denies:
         return Decision(EXPLICIT_DENY, [_reason(policy, st) for st in denies], "resource", request)
     ident = _identity(caller, request)
@@ -102,10 +102,8 @@ def _limits_ok(caller: Caller, request: Request) -> bool:
 
 def _grantee_names(caller: Caller) -> set:
     names = {caller.arn}
-    if caller.kind == "assumed-role":
-        # A grant to a role covers its sessions.
-        names.add(caller.arn.replace(":sts::", ":iam::").replace(":assumed-role/", ":role/")
-                  .rsplit("/", 1)[0])
+    if caller.role_arn:
+        names.add(caller.role_arn)  # a grant to a role covers its sessions
     return names
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
+from labkit.policy.matching import parse_arn
 
 #: Operations on no particular key (resource "*").
 NO_KEY = {"CreateKey", "ListKeys", "GenerateRandom", "ListRetirableGrants",
@@ -51,13 +52,13 @@ def backend(account: str, region: str):
 
 
 def region_of(ref: str, default: str) -> str:
-    parts = ref.split(":")
-    return parts[3] if ref.startswith("arn:") and len(parts) > 5 and parts[3] else default
+    parts = parse_arn(ref)
+    return parts[2] if parts is not None and parts[2] else default
 
 
 def account_of(ref: str, default: str) -> str:
-    parts = ref.split(":")
-    return parts[4] if ref.startswith("arn:") and len(parts) > 5 and parts[4] else default
+    parts = parse_arn(ref)
+    return parts[3] if parts is not None and parts[3] else default
 
 
 def find_key(ref: Optional[str], account: str, region: str):

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Callable, Optional
+from typing import Optional
 
 from labkit.emulator.authz import errors as authz_errors
-from labkit.emulator.authz.decide import decide as decide_iam, denial_message
+from labkit.emulator.authz.call import Call
+from labkit.emulator.authz.decide import Permission, decide as decide_iam, denial_message, record
 from labkit.emulator.authz.identity import Caller
-from labkit.emulator.request import AwsRequest
 from labkit.emulator.services.kms import access, actions, errors
-from labkit.emulator.services.s3.actions import Check
 from labkit.policy import PolicyError, parse_policy
 
 log = logging.getLogger("labkit.emulator.kms")
@@ -55,22 +54,24 @@ def decide_need(caller: Caller, need: actions.Need, base: dict):
     ctx["kms:CallerAccount"] = caller.account_id
     ctx.update(need.context)
     if need.key is None:
-        return decide_iam(caller, Check(need.action, need.resource, ctx), ctx)
+        return decide_iam(caller, Permission(need.action, need.resource, ctx), ctx)
     key = need.key
-    return access.decide(caller, need.action, key.arn, key.account_id, key.policy, ctx,
-                         key.grants.values(), need.operation, need.encryption_context,
-                         f"key policy {key.id}")
+    decision = access.decide(caller, need.action, key.arn, key.account_id, key.policy, ctx,
+                             key.grants.values(), need.operation, need.encryption_context,
+                             f"key policy {key.id}")
+    # Decided by KMS's own rules, not decide(): recorded here for the request's audit record.
+    return record(Permission(need.action, key.arn, need.context, None, key.account_id), decision)
 
 
-def handle(app: Callable, req: AwsRequest, caller: Caller, base: dict, environ,
-           start_response):
+def handle(call: Call):
     """Serve one KMS API request."""
+    req, caller, base = call.req, call.caller, call.base
     op = req.operation or ""
     body = req.json_body()
     account = caller.account_id
     needed = actions.needs(op, body, account, req.region)
     if op == "RetireGrant" and _retiring(caller, needed, body):
-        return app(environ, start_response)
+        return call.forward()
     for need in needed:
         if need.key is None and need.key_ref:
             log.info("kms %s: no key %r; moto answers NotFoundException", op, need.key_ref)
@@ -80,16 +81,16 @@ def handle(app: Callable, req: AwsRequest, caller: Caller, base: dict, environ,
             from_ciphertext = op == "Decrypt" and not body.get("KeyId")
             text = access.message(caller, decision, from_ciphertext) if need.key is not None \
                 else denial_message(caller, decision)
-            return _send(start_response, authz_errors.access_denied(req, text))
+            return call.send(authz_errors.access_denied(req, text))
     for need in needed:
         if need.key is not None:
             problem = state_error(need.operation, need.key)
             if problem is not None:
-                return _send(start_response, authz_errors.error(req, 400, *problem))
+                return call.send(authz_errors.error(req, 400, *problem))
     problem = _policy_problem(op, body, caller, req, base) or _window_problem(op, body)
     if problem is not None:
-        return _send(start_response, authz_errors.error(req, 400, *problem))
-    return app(environ, start_response)
+        return call.send(authz_errors.error(req, 400, *problem))
+    return call.forward()
 
 
 def _window_problem(op: str, body: dict) -> Optional[errors.Error]:
@@ -135,10 +136,3 @@ def _policy_problem(op, body, caller, req, base) -> Optional[errors.Error]:
     ctx = dict(base, **{"kms:CallerAccount": caller.account_id})
     decision = access.decide(caller, "kms:PutKeyPolicy", arn, caller.account_id, text, ctx)
     return None if decision.allowed else errors.lockout()
-
-
-def _send(start_response, response):
-    status, headers, payload = response
-    start_response(authz_errors.status_line(status),
-                   headers + [("Content-Length", str(len(payload)))])
-    return [payload]

@@ -32,6 +32,7 @@ import logging
 from typing import List, Optional, Tuple
 
 from labkit.emulator.authz import errors as http
+from labkit.emulator.authz.decide import Permission, record
 from labkit.emulator.authz.identity import Caller
 from labkit.emulator.request import AwsRequest
 from labkit.emulator.services.kms import access, actions, errors
@@ -194,6 +195,7 @@ def _decide_use(req, caller, base, op, ref, bucket, bucket_key, obj, owner):
         return http.error(req, 403, "AccessDenied", "Access Denied")
     decision = access.decide(caller, f"kms:{op}", key.arn, key.account_id, key.policy, ctx,
                              key.grants.values(), op, ec, f"key policy {key.id}")
+    record(Permission(f"kms:{op}", key.arn, {}, None, key.account_id), decision)
     if not decision.allowed:
         return http.error(req, 403, "AccessDenied", access.message(caller, decision))
     problem = state_error(op, key)

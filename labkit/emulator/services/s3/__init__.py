@@ -9,3 +9,8 @@
   Service Authorization Reference, labkit.policy.service_data)
 - errors.py: S3's XML error responses
 """
+
+from labkit.emulator.services import Service
+
+SERVICE = Service(("s3",), "rest-xml", aws_like=("namespace",),
+                  host_prefixes=("s3-control", "s3-accesspoint"))

@@ -12,10 +12,11 @@ with s3:DataAccessPointArn/Account set, as S3 documents.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 from urllib.parse import quote, unquote
 
+from labkit.emulator.authz.decide import Permission
 from labkit.emulator.request import AwsRequest
 
 PARTITION = "aws"
@@ -161,18 +162,6 @@ class Target:
     access_point: Optional[AccessPoint] = None
     control: bool = False
     alias: Optional[str] = None  # the access point alias used as a bucket name
-
-
-@dataclass
-class Check:
-    """One permission the request needs."""
-
-    action: str
-    resource: str
-    context: Dict[str, object] = field(default_factory=dict)
-    gates: Optional[list] = None      # resource policies that must each permit
-    resource_account: Optional[str] = None
-    public_restricted: bool = False   # BPA RestrictPublicBuckets applies to the bucket
 
 
 # ----------------------------------------------------------------------------- moto lookups
@@ -522,8 +511,8 @@ def _tagging_body(body: bytes) -> Dict[str, str]:
 # ----------------------------------------------------------------------------- checks
 
 def _check(action: str, bucket: str, key: Optional[str], ctx: Dict[str, object],
-           ap: Optional[AccessPoint]) -> Check:
-    """A Check for ACTION on BUCKET[/KEY], through access point AP when given."""
+           ap: Optional[AccessPoint]) -> Permission:
+    """A Permission for ACTION on BUCKET[/KEY], through access point AP when given."""
     owner = bucket_owner(bucket)
     resource = object_arn(bucket, key) if key is not None else bucket_arn(bucket)
     ctx = dict(ctx)
@@ -533,19 +522,19 @@ def _check(action: str, bucket: str, key: Optional[str], ctx: Dict[str, object],
     restricted = public_access_restricted(owner, bucket)
     if ap is None:
         gates = None if bpolicy is None else (f"bucket policy {bucket}", bpolicy)
-        return Check(f"s3:{action}", resource, ctx, gates, owner, restricted)
+        return Permission(f"s3:{action}", resource, ctx, gates, owner, restricted)
     ctx.update(_access_point_context(ap))
     ap_resource = ap.arn + (f"/object/{key}" if key is not None else "")
     gates = [(f"access point policy {ap.name}", ap.policy or NO_POLICY, ap_resource),
              (f"bucket policy {bucket}", bpolicy or NO_POLICY, resource)]
-    return Check(f"s3:{action}", ap_resource, ctx, gates, owner or ap.account_id, restricted)
+    return Permission(f"s3:{action}", ap_resource, ctx, gates, owner or ap.account_id, restricted)
 
 
-def checks(req: AwsRequest, t: Target) -> List[Check]:
+def checks(req: AwsRequest, t: Target) -> List[Permission]:
     """Every permission an S3 (not S3 Control) request needs; [] if none is known."""
     if t.bucket is None and t.access_point is None:
         if req.method == "GET":
-            return [Check("s3:ListAllMyBuckets", "*", {})]
+            return [Permission("s3:ListAllMyBuckets", "*", {})]
         return []
     if t.access_point is not None and not t.access_point.bucket:
         return []  # no such access point: moto answers
@@ -614,14 +603,15 @@ def unmapped_reason(req: AwsRequest, t: Target) -> Optional[str]:
     return None if action is not None else "no IAM action is known for this S3 request"
 
 
-def delete_objects_check(req: AwsRequest, t: Target, key: str, version: Optional[str]) -> Check:
+def delete_objects_check(req: AwsRequest, t: Target, key: str,
+                         version: Optional[str]) -> Permission:
     """The check for one key of a DeleteObjects request."""
     action = "DeleteObjectVersion" if version else "DeleteObject"
     ctx = {"s3:VersionId": version} if version else {}
     return _check(action, t.bucket, key, ctx, t.access_point)
 
 
-def list_bucket_check(t: Target) -> Check:
+def list_bucket_check(t: Target) -> Permission:
     """s3:ListBucket on the target bucket (decides 404 vs 403 for a missing key)."""
     return _check("ListBucket", t.bucket, None, {}, t.access_point)
 
@@ -648,7 +638,7 @@ _CONTROL_ROUTES = [
 _CONTROL_COMPILED = [(m, re.compile(p), a, k) for m, p, a, k in _CONTROL_ROUTES]
 
 
-def control_checks(req: AwsRequest) -> List[Check]:
+def control_checks(req: AwsRequest) -> List[Permission]:
     """Permissions an S3 Control request needs (access points, account BPA)."""
     m_host = _CONTROL_HOST.match(req.host)
     account = (m_host.group("account") if m_host else None) or req.header("x-amz-account-id")
@@ -662,5 +652,5 @@ def control_checks(req: AwsRequest) -> List[Check]:
             resource = f"arn:aws:s3:{req.region}:{account}:accesspoint/{m.group('name')}"
         else:
             resource = "*"
-        return [Check(f"s3:{action}", resource, {}, None, account)]
+        return [Permission(f"s3:{action}", resource, {}, None, account)]
     return []

@@ -44,6 +44,7 @@ from labkit.emulator.services.s3.errors import (
 )
 from labkit.emulator.services.s3.policy_doc import MalformedPolicy, check_bucket_policy
 from labkit.policy import PolicyError, is_public
+from labkit.policy.matching import parse_arn
 
 __all__ = [
     "install",
@@ -76,6 +77,20 @@ def install() -> None:
         s3_access_points.policy_status_response,
     )
     s3_responses.bucket_policy_is_public = _policy_is_public_or_false
+    _defer_bucket_policies_to_labkit()
+
+
+def _defer_bucket_policies_to_labkit() -> None:
+    """moto evaluates bucket policies itself on object calls, ignoring conditions (a Deny
+    "unless encrypted" denies even encrypted uploads) and principals. The pipeline has
+    already decided every request with labkit.policy, so moto is made to agree with it."""
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self, action: str, resource: str):
+        return PermissionResult.PERMITTED  # decided before moto saw the request
+
+    FakeBucket.get_permission = get_permission
 
 
 def _wrap(owner: type, name: str, replacement: Callable[..., Any]) -> None:
@@ -345,8 +360,7 @@ def _iam_principal_exists(arn: str) -> bool:
     """
     from moto.iam.models import iam_backends
 
-    parts = arn.split(":", 5)
-    account, resource = parts[4], parts[5]
+    _partition, _service, _region, account, resource = parse_arn(arn)
     kind, _, path_name = resource.partition("/")
     name = path_name.rsplit("/", 1)[-1]
     for backend in iam_backends[account].values():

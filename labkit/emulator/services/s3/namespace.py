@@ -45,16 +45,16 @@ def _held_here(bucket: str) -> bool:
     return False
 
 
-def refusal(environ: dict):
+def before_request(environ: dict):
     """(status line, headers, body) for an S3 request on another account's bucket, else None."""
-    from labkit.emulator.request import parse_request, service_from_host
+    from labkit.emulator.request import request_of, service_from_host
 
     host = (environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")).split(":")[0].lower()
     if service_from_host(host) != "s3" or "s3-control" in host or "s3-accesspoint" in host:
         return None
     from labkit.emulator.services.s3 import actions
 
-    req = parse_request(environ)
+    req = request_of(environ)
     bucket = actions.target(req).bucket
     if not taken_elsewhere(bucket):
         return None

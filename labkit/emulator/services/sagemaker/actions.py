@@ -31,7 +31,7 @@ def resource_type(op: str) -> Optional[str]:
     return None
 
 
-def resource(body: dict, op: str, region: str, account: str) -> str:
+def arn(body: dict, op: str, region: str, account: str) -> str:
     """The ARN SageMaker operation OP (JSON request BODY) is decided on, else "*"."""
     kind = resource_type(op)
     path = _path(kind, body) if kind else None
@@ -58,3 +58,25 @@ def _path(kind: str, body: dict) -> Optional[str]:
         return "/".join(parts) if all(parts) else None
     name = s("NotebookInstanceName") if kind == "notebook-instance" else s("TrainingJobName")
     return name.lower() or None
+
+
+def resource(req, op: str, account: str, caller_arn: str, path_params: dict) -> str:
+    """The registry's hook: AddTags/DeleteTags/ListTags act on the ResourceArn they name,
+    everything else on the resource of :func:`arn`."""
+    body = req.json_body()
+    if op in ("AddTags", "DeleteTags", "ListTags") and isinstance(body.get("ResourceArn"), str):
+        return body["ResourceArn"]
+    return arn(body, op, req.region, account)
+
+
+_SAGEMAKER = "sagemaker.amazonaws.com"
+#: Operations that hand a role to SageMaker (iam:PassRole): op -> (JSON paths, service)
+PASSED_ROLES = {
+    "CreateDomain": ((("DefaultUserSettings", "ExecutionRole"),
+                      ("DefaultSpaceSettings", "ExecutionRole")), _SAGEMAKER),
+    "UpdateDomain": ((("DefaultUserSettings", "ExecutionRole"),), _SAGEMAKER),
+    "CreateUserProfile": ((("UserSettings", "ExecutionRole"),), _SAGEMAKER),
+    "UpdateUserProfile": ((("UserSettings", "ExecutionRole"),), _SAGEMAKER),
+    "CreateNotebookInstance": ((("RoleArn",),), _SAGEMAKER),
+    "CreateTrainingJob": ((("RoleArn",),), _SAGEMAKER),
+}

@@ -4,3 +4,7 @@
   (and sts:TagSession when session tags are passed)
 - behaviour.py: session tags kept on moto's session (they become aws:PrincipalTag)
 """
+
+from labkit.emulator.services import Service
+
+SERVICE = Service(("sts",), "query")

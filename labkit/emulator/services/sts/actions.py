@@ -19,16 +19,17 @@ from labkit.emulator.request import AwsRequest
 from labkit.policy import IMPLICIT_DENY, Decision, Request, evaluate, parse_policy
 from labkit.policy.evaluate import build_context
 from labkit.policy.principals import NO_MATCH, parse_principal, statement_names
+from labkit.policy.matching import parse_arn
 
 ROOT_REFUSAL = "Roles may not be assumed by root accounts."
 
 
 def find_role(role_arn: str):
     """moto's Role for ROLE_ARN, or None."""
-    parts = role_arn.split(":")
-    if len(parts) < 6 or not parts[4].isdigit():
+    parts = parse_arn(role_arn)
+    if parts is None or not parts[3].isdigit():
         return None
-    roles = iam_backend(parts[4]).roles
+    roles = iam_backend(parts[3]).roles
     return next((r for r in list(roles.values()) if r.arn == role_arn), None)
 
 
@@ -49,7 +50,8 @@ def decide_assume_role(req: AwsRequest, caller: Caller, base: dict) -> Optional[
         return None
     ctx = dict(base)
     ctx.update(trust_context(req))
-    account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else None
+    parts = parse_arn(role_arn)
+    account = parts[3] if parts is not None else None
     request = Request(caller.arn, "sts:AssumeRole", role_arn or "*", ctx, resource_account=account)
     role = find_role(role_arn)
     if role is None:
@@ -94,3 +96,8 @@ def _trust_names(trust, request: Request, action: str = "sts:assumerole") -> boo
         if st.conditions_hold(ctx):
             return True
     return False
+
+
+def resource(req: AwsRequest, op: str, account: str, caller_arn: str, path_params: dict):
+    """STS calls are decided on the role they name (AssumeRole's RoleArn), else "*"."""
+    return req.param("RoleArn") if op == "AssumeRole" else None

@@ -111,7 +111,7 @@ def _post(url, body: bytes, proxy=None):
 
 def test_control_endpoint_rejects_bad_input(emulator):
     from labkit.emulator import evaluate_alarms
-    from labkit.emulator.control import EVALUATE_ALARMS_PATH
+    from labkit.emulator.services.cloudwatch.control import EVALUATE_ALARMS_PATH
 
     status, body = _post(emulator.url + EVALUATE_ALARMS_PATH, b'{"now": "yesterday"}')
     assert status == 400 and b"not an ISO 8601 time" in body
@@ -124,7 +124,7 @@ def test_control_endpoint_rejects_bad_input(emulator):
 
 
 def test_control_endpoint_is_not_reachable_through_an_aws_host(emulator):
-    from labkit.emulator.control import EVALUATE_ALARMS_PATH
+    from labkit.emulator.services.cloudwatch.control import EVALUATE_ALARMS_PATH
 
     url = f"http://monitoring.{DEFAULT_REGION}.amazonaws.com{EVALUATE_ALARMS_PATH}"
     status, body = _post(url, b"{}", proxy=emulator.url)

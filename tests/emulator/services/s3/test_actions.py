@@ -270,7 +270,6 @@ def test_anonymous_request_needs_a_public_grant(em):
 
 
 def test_restrict_public_buckets_blocks_anonymous_access(em):
-    pytest.importorskip("labkit.emulator.services.s3.behaviour")
     import boto3
     from botocore import UNSIGNED
     from botocore.config import Config

@@ -17,9 +17,9 @@ import json
 import uuid
 
 from labkit.emulator.authz import errors
-from labkit.emulator.authz.decide import decide, denial_message
+from labkit.emulator.authz.call import Call
+from labkit.emulator.authz.decide import Permission, decide, denial_message
 from labkit.emulator.services.accessanalyzer import actions, validate
-from labkit.emulator.services.s3.actions import Check
 from labkit.policy import PolicyError
 from labkit.policy.analyze import (RESOURCE_TYPES, check_access_not_granted, check_no_new_access,
                                    check_no_public_access)
@@ -38,7 +38,12 @@ class _BadInput(Exception):
         self.code = code
 
 
-def handle(req, caller, base) -> errors.Response:
+def handle(call: Call):
+    """Serve one Access Analyzer request (moto has none: labkit answers every one)."""
+    return call.send(answer(call.req, call.caller, call.base))
+
+
+def answer(req, caller, base) -> errors.Response:
     """The response to one Access Analyzer request REQ from CALLER (BASE: global context)."""
     op = actions.operation(req)
     if op is None:
@@ -49,7 +54,7 @@ def handle(req, caller, base) -> errors.Response:
         return _error(403, "MissingAuthenticationTokenException",
                             "Missing Authentication Token")
     action, resource = actions.permission(op)
-    decision = decide(caller, Check(action, resource, {}, None, caller.account_id), base)
+    decision = decide(caller, Permission(action, resource, {}, None, caller.account_id), base)
     if not decision.allowed:
         return _error(403, "AccessDeniedException", denial_message(caller, decision))
     if op not in actions.OPERATIONS:
