@@ -139,7 +139,7 @@ class QuietPool(engine.KernelPool):
         return kernel
 
     def _start_one(self) -> engine.WarmKernel:
-        from jupyter_client import AsyncKernelManager, BlockingKernelClient
+        from jupyter_client import BlockingKernelClient
         from jupyter_core.utils import run_sync
 
         from labkit.emulator import write_attach_file
@@ -148,8 +148,7 @@ class QuietPool(engine.KernelPool):
         home = self.scratch / f"kernel-{os.getpid()}-{self._count}"
         home.mkdir(parents=True, exist_ok=True)
         write_attach_file(self.emulator, home / "attach.json")
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc",
-                                ip=str(home / "kernel-ipc"))
+        km = engine.ipc_manager(home / "ipc")  # connection file and sockets: this kernel's
         env = {**self._environ(home), "LABKIT_SHARED_LAB": "0"}
         run_sync(km.start_kernel)(env=env, cwd=str(home))
         client = BlockingKernelClient()
