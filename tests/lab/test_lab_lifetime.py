@@ -97,3 +97,32 @@ def test_status_lists_every_lab_of_the_user_and_stop_all_ends_them(lab_env, tmp_
     assert capsys.readouterr().out.count("Stopped the lab for") == 2
     for lab in mine:
         assert sandbox.gone(lab.pid)
+
+
+def test_a_jupyterlab_server_holds_the_lab_between_kernels(lab_env, tmp_path):
+    # A stand-in JupyterLab server: Python run under the name jupyter-lab, whose child
+    # (a kernel) starts the lab and exits, as a learner closing a notebook.
+    server_program = tmp_path / "jupyter-lab"
+    server_program.symlink_to(sys.executable)
+    # (The stand-in itself runs outside the venv, the name breaks its lookup: stdlib only.)
+    kernel = ("import subprocess, time\n"
+              f"subprocess.run([{sys.executable!r}, '-c', 'import labkit; "
+              "labkit.start(\"held\", lesson=\"00\", verbose=False)'], check=True)\n"
+              "time.sleep(120)")
+    server = subprocess.Popen([str(server_program), "-c", kernel])
+    try:
+        _wait_until(lambda: sandbox.live_holders("held") == [server.pid], 120)
+        _wait_until(lambda: not sandbox.live_clients("held"), 30)
+        time.sleep(GRACE + 2)
+        assert _labs_in(lab_env), "the lab stopped although JupyterLab still runs"
+    finally:
+        server.kill()
+        server.wait()
+    _wait_until(lambda: not _labs_in(lab_env), GRACE + MARGIN)
+
+
+def test_what_counts_as_a_jupyter_server():
+    assert lifetime.is_jupyter_server(["/venv/bin/python", "/venv/bin/jupyter-lab", "--no-browser"])
+    assert lifetime.is_jupyter_server(["python", "-m", "jupyterlab", "notebooks/"])
+    assert not lifetime.is_jupyter_server(["python", "-m", "pytest", "tests/jupyterlab"])
+    assert not lifetime.is_jupyter_server(["papermill", "notebooks/00.ipynb", "out.ipynb"])
