@@ -11,6 +11,10 @@ labkit: `labkit regrade` (warm single-use kernels, each in its bubblewrap sandbo
 one emulator per worker, hidden checks in the grader, --jobs workers).
 --sandbox-cost: also time `labkit regrade --no-sandbox` on the same submissions and
 print what the sandbox costs per submission.
+
+At the end it counts the processes the run left behind (issue 29: none): labs of the
+naive loop (each papermill run starts the learner's shared lab, which ends with it),
+kernels, workers, anything whose command line or folder lies in the run's scratch.
 """
 from __future__ import annotations
 
@@ -81,6 +85,24 @@ def fast(folder: Path, out: Path, jobs: int, timeout: float,
     return seconds, points
 
 
+def leftovers(scratch: Path, wait: float) -> list[str]:
+    """Processes still running from ``scratch`` after up to ``wait`` seconds."""
+    import psutil
+
+    def survivors() -> list[str]:
+        found = []
+        for process in psutil.process_iter(["pid", "cmdline", "cwd"]):
+            where = " ".join(process.info["cmdline"] or []) + " " + (process.info["cwd"] or "")
+            if str(scratch) in where and process.pid != os.getpid():
+                found.append(f"{process.pid} {' '.join(process.info['cmdline'] or [])[:120]}")
+        return found
+
+    deadline = time.monotonic() + wait
+    while survivors() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return survivors()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=8, help="submissions (default 8)")
@@ -99,6 +121,8 @@ def main() -> int:
             bare_s, _ = fast(work / "submissions", work / "out-bare", args.jobs, args.timeout,
                              sandbox=False)
         naive_s, naive_points = naive(paths, work, args.timeout)
+    # The scratch is gone: a lab whose LABKIT_HOME is removed stops at once (within 1 s).
+    left = leftovers(work, wait=5)
     n = args.count
     print(f"{n} submissions of {args.lesson_notebook.name}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}")
@@ -111,11 +135,14 @@ def main() -> int:
         print(f"sandbox cost: {(fast_s - bare_s) / n:+.2f} s per submission of the batch "
               f"({(fast_s - bare_s) * args.jobs / n:+.2f} s of one worker's time)")
     print(f"speed-up: {naive_s / fast_s:.2f}x (sandbox on)")
+    print(f"processes left behind 5 s after the run: {len(left)}")
+    for line in left:
+        print(f"  LEFT BEHIND: {line}")
     if naive_points != fast_points:
         print(f"WARNING: visible points differ: naive {naive_points}, labkit {fast_points}")
         return 1
     print(f"visible points agree: {sorted(set(fast_points.values()))} per learner")
-    return 0
+    return 1 if left else 0
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
     labkit emulator start [--name NAME] [--upto LESSON] [--idle-timeout S] [--aws-like]
     labkit emulator env [--name NAME] [--profile PROFILE] [--start]
     labkit emulator status | stop [--name NAME]   (no --name: the one running lab)
+    labkit emulator stop --all                   (every lab of this user, any LABKIT_HOME)
     labkit release [--out release] [--check]
     labkit regrade SUBMISSIONS --out OUT [--lesson L] [--jobs N] [--timeout S] [--shard K/N] [--force]
     labkit regrade merge OUT... --out ALL
@@ -38,6 +39,7 @@ def cmd_emulator(args) -> int:
     if args.action == "start":
         name = args.name or _default_name()
         state, started = sandbox.ensure(name, args.idle_timeout, aws_like=args.aws_like)
+        sandbox.register_holders(name)  # this shell (or script) holds the lab while it lives
         built = _build_into(state, name, args.upto) if args.upto else []
         verb = "started" if started else "already running"
         print(f"# labkit lab for {name} {verb} (pid {state['pid']}"
@@ -57,29 +59,65 @@ def cmd_emulator(args) -> int:
             print(f"No lab is running for {name}. Start one with: "
                   f"labkit emulator start --name {name}", file=sys.stderr)
             return 1
+        sandbox.register_holders(name)  # the terminal that evals these exports uses it
         print(sandbox.exports(state, args.profile))
         return 0
     if args.action == "status":
-        labs = sandbox.running()
-        if args.name:
-            labs = {args.name: labs[args.name]} if args.name in labs else {}
-        if not labs:
-            print(f"No labkit lab is running{' for ' + args.name if args.name else ''}.")
-        for name, state in labs.items():
-            clients = sandbox.live_clients(name)
-            print(f"{name}: running, pid {state['pid']}, {state['url']}, built through "
-                  f"{state.get('upto') or 'what its notebooks built'}, since {state['started']}, "
-                  f"{len(clients)} kernel(s) attached, stops after "
-                  f"{float(state.get('idle_timeout') or 0):g} s idle, "
-                  f"{'aws-like, ' if state.get('aws_like') else ''}"
-                  f"profiles {', '.join(sandbox.profiles(name)) or '(none)'}")
-        return 0
+        return _status(sandbox, args.name)
     if args.action == "stop":
+        if args.all:
+            return _stop_all(args.name)
         name = sandbox.resolve(args.name)
         stopped = sandbox.stop(name)
         print(f"Stopped the lab for {name}." if stopped else f"No lab was running for {name}.")
         return 0
     raise AssertionError(args.action)
+
+
+def _status(sandbox, only: str | None) -> int:
+    """This LABKIT_HOME's labs in detail, then every other lab process of the user."""
+    from labkit import config, lifetime
+
+    labs = sandbox.running()
+    if only:
+        labs = {only: labs[only]} if only in labs else {}
+    processes = {lab.pid: lab for lab in lifetime.lab_processes()}
+    if not labs:
+        print(f"No labkit lab is running{' for ' + only if only else ''} in "
+              f"LABKIT_HOME {config.labkit_home()}.")
+    for name, state in labs.items():
+        process = processes.pop(int(state["pid"]), None)
+        print(f"{name}: running, pid {state['pid']}, {state['url']}, built through "
+              f"{state.get('upto') or 'what its notebooks built'}, since {state['started']}"
+              + (f" (up {process.age}, {process.memory})" if process else "") +
+              f", {len(sandbox.live_clients(name))} kernel(s) attached, "
+              f"{len(sandbox.live_holders(name))} holder(s), stops after "
+              f"{float(state.get('idle_timeout') or 0):g} s idle or "
+              f"{float(state.get('detach_grace') or 0):g} s after nothing holds it, "
+              f"{'aws-like, ' if state.get('aws_like') else ''}"
+              f"profiles {', '.join(sandbox.profiles(name)) or '(none)'}")
+    others = [lab for lab in processes.values() if not only or lab.name == only]
+    if others:
+        print(f"Other labs of this user ({len(others)}; stop them all with "
+              "`labkit emulator stop --all`):")
+    for lab in others:
+        print(f"  {lab.name}: pid {lab.pid}, LABKIT_HOME {lab.home}"
+              f"{'' if lab.home_exists else ' (folder removed)'}, up {lab.age}, {lab.memory}")
+    return 0
+
+
+def _stop_all(only: str | None) -> int:
+    """End every lab process of this user (of NAME only, with --name), in any LABKIT_HOME."""
+    from labkit import lifetime
+
+    labs = [lab for lab in lifetime.lab_processes() if not only or lab.name == only]
+    stopped = lifetime.stop_processes(labs)
+    for lab in stopped:
+        print(f"Stopped the lab for {lab.name} (pid {lab.pid}, LABKIT_HOME {lab.home}, "
+              f"{lab.memory}).")
+    if not stopped:
+        print("No labkit lab was running.")
+    return 0
 
 
 def _one_running_or_default(sandbox) -> str:
@@ -138,6 +176,9 @@ def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
     emu.add_argument("--idle-timeout", type=_seconds, default=None,
                      help="seconds without requests or kernels before the lab stops "
                           "(default $LABKIT_LAB_IDLE_TIMEOUT or 7200)")
+    emu.add_argument("--all", action="store_true",
+                     help="stop: every lab of this user, in any LABKIT_HOME (with --name: "
+                          "every lab of that NAME)")
     emu.add_argument("--aws-like", action="store_true",
                      help="behave like a real account: IAM delays, asynchronous resources, "
                           "global bucket names (start only; LABKIT_AWS_LIKE_DELAY seconds)")

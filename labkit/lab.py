@@ -272,6 +272,9 @@ def _attach_shared(names: Names, verbose: bool = True) -> Lab:
 
     state, started = sandbox.ensure(names.name)
     sandbox.register_client(names.name)
+    # Under JupyterLab the server holds the lab between kernels (closing a notebook, a
+    # restart); under papermill, nbclient or a script nothing does: it ends with the run.
+    sandbox.register_holders(names.name, shell=False)
     if started and verbose:
         print(f"Started the lab for {names.name} in the background (pid {state['pid']}); "
               f"other notebooks and terminals share it.")

@@ -26,6 +26,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import shutil
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -127,6 +128,14 @@ def _quiet_kill(kernel) -> None:
         run_sync(km.cleanup_resources)()
 
 
+def _shutdown(km) -> None:
+    from jupyter_core.utils import run_sync
+
+    with contextlib.suppress(Exception):
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+
+
 class QuietPool(engine.KernelPool):
     """engine.KernelPool with IPC sockets, a richer warm-up and a quiet shutdown."""
 
@@ -139,7 +148,7 @@ class QuietPool(engine.KernelPool):
         return kernel
 
     def _start_one(self) -> engine.WarmKernel:
-        from jupyter_client import AsyncKernelManager, BlockingKernelClient
+        from jupyter_client import BlockingKernelClient
         from jupyter_core.utils import run_sync
 
         from labkit.emulator import write_attach_file
@@ -148,8 +157,7 @@ class QuietPool(engine.KernelPool):
         home = self.scratch / f"kernel-{os.getpid()}-{self._count}"
         home.mkdir(parents=True, exist_ok=True)
         write_attach_file(self.emulator, home / "attach.json")
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc",
-                                ip=str(home / "kernel-ipc"))
+        km = engine.ipc_manager(home / "ipc")  # connection file and sockets: this kernel's
         env = {**self._environ(home), "LABKIT_SHARED_LAB": "0"}
         run_sync(km.start_kernel)(env=env, cwd=str(home))
         client = BlockingKernelClient()
@@ -226,15 +234,20 @@ def _run_inherited(lesson_id: str, folder: Path, name: str, cell_timeout: int) -
     source = config.repo_root() / "notebooks" / lesson.notebook
     target = folder / lesson.notebook
     started, status, error = time.perf_counter(), "passed", ""
+    scratch = tempfile.mkdtemp(prefix="labkit-aws-")  # short: unix socket paths
+    km = engine.ipc_manager(Path(scratch) / "ipc")  # a kernel papermill is given, not owns:
     try:
         papermill.execute_notebook(str(source), str(target), parameters={"NAME": name},
-                                   kernel_name="python3", cwd=str(source.parent),
+                                   kernel_name="python3", cwd=str(source.parent), km=km,
                                    progress_bar=False, execution_timeout=cell_timeout)
     except PapermillExecutionError as exc:
         status, error = "failed", f"{exc.ename}: {exc.evalue}".strip()
     except Exception as exc:  # noqa: BLE001 - timeouts and dead kernels arrive as others
         timed_out = "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower()
         status, error = ("timeout" if timed_out else "failed"), f"{type(exc).__name__}: {exc}"
+    finally:
+        _shutdown(km)  # ... so it is ours to end
+        shutil.rmtree(scratch, ignore_errors=True)
     seconds = time.perf_counter() - started
     passed, total = count_checks(json.loads(target.read_text())) if target.exists() else (0, 0)
     return LessonRun(lesson.id, lesson.title, status, round(seconds, 1), passed, total,

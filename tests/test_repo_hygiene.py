@@ -181,3 +181,24 @@ def test_ci_entry_point_runs_the_readme_test_command():
     assert os.access(ci, os.X_OK)
     assert "make test" in ci.read_text()
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+_KERNEL_MAKERS = re.compile(r"(?<![A-Za-z_])(?:(?:Async)?KernelManager|NotebookClient|"
+                            r"execute_notebook)\(")
+
+
+def test_every_kernel_is_made_over_ipc_in_a_folder_of_its_own():
+    """A kernel on TCP ports picked by jupyter_client and bound later by the kernel can lose
+    them to another kernel ("Address already in use"; issue 29): every kernel the code,
+    the tests and the benchmarks start comes from engine.ipc_manager, or is given one."""
+    offenders = []
+    for path in sorted((ROOT / "labkit").rglob("*.py")) + sorted((ROOT / "tests").rglob("*.py")):
+        if path == Path(__file__):
+            continue
+        text = path.read_text()
+        for match in _KERNEL_MAKERS.finditer(text):
+            call = text[match.start():text.find(")", match.end()) + 200]
+            if "km=" not in call and "def " not in text[max(0, match.start() - 4):match.start()]:
+                line = text.count("\n", 0, match.start()) + 1
+                offenders.append(f"{path.relative_to(ROOT)}:{line}")
+    assert not offenders, f"kernels not made by engine.ipc_manager: {offenders}"

@@ -5,7 +5,14 @@ running the emulator. Every notebook kernel of that learner attaches to it
 (``labkit.start`` starts it first if needed), and so does a terminal after
 ``eval "$(labkit emulator env --name NAME)"``: one account, one set of
 lab-local profiles, whatever process makes the call. Its state survives kernel
-restarts; it ends with ``labkit emulator stop`` or after an idle timeout.
+restarts (the next kernel attaches within the detach grace).
+
+How long it lives (the README's "What keeps running"): while a kernel is attached;
+while a holder lives (the shell that ran ``labkit emulator start`` or ``env``, a
+JupyterLab server above a kernel or terminal), until DEFAULT_IDLE_TIMEOUT without a
+request; with neither, DEFAULT_DETACH_GRACE seconds, so a papermill, nbclient or nbval
+run, or a script, gets a lab that ends with it. A lab whose folder is removed stops at
+once; ``labkit emulator stop [--all]`` ends labs at any time.
 
 Everything lives in ``LABKIT_HOME/NAME/``:
 
@@ -15,8 +22,8 @@ Everything lives in ``LABKIT_HOME/NAME/``:
 * ``sandbox-attach.json``: what a kernel needs to attach (mode 0600: holds the
   lab root's secret);
 * ``aws/config`` and ``aws/credentials``: the lab-local profiles every process shares;
-* ``clients/PID``: kernels and JupyterLab terminals using it now (the lab is not idle
-  while one lives);
+* ``clients/PID``: kernels using it now (the lab does not stop while one lives);
+* ``holders/PID``: shells and JupyterLab servers holding it (it stops when idle);
 * ``sandbox.log``, ``sandbox.lock``.
 
 ``make run``, the tests and regrading keep their own labs: they set
@@ -43,8 +50,13 @@ from labkit.pids import alive
 START_TIMEOUT = 180  # seconds for the background process to answer
 #: Seconds without a request and without a live attached kernel before a lab stops.
 DEFAULT_IDLE_TIMEOUT = 2 * 3600
+#: Seconds a lab that nothing uses or holds keeps serving: long enough for the next kernel
+#: of the same run (a kernel restart, the next notebook) to attach, short enough that a
+#: loop of papermill runs leaves nothing behind.
+DEFAULT_DETACH_GRACE = 10.0
 SHARED_VARIABLE = "LABKIT_SHARED_LAB"
 IDLE_VARIABLE = "LABKIT_LAB_IDLE_TIMEOUT"
+GRACE_VARIABLE = "LABKIT_LAB_DETACH_GRACE"
 _SERVE_MARK = "labkit.emulator.sandbox"
 
 
@@ -58,16 +70,24 @@ def shared_enabled() -> bool:
 
 
 def idle_timeout() -> float:
-    raw = os.environ.get(IDLE_VARIABLE, "").strip()
+    return _seconds_from(IDLE_VARIABLE, DEFAULT_IDLE_TIMEOUT, 3600)
+
+
+def detach_grace() -> float:
+    return _seconds_from(GRACE_VARIABLE, DEFAULT_DETACH_GRACE, 30)
+
+
+def _seconds_from(variable: str, default: float, example: int) -> float:
+    raw = os.environ.get(variable, "").strip()
     if not raw:
-        return DEFAULT_IDLE_TIMEOUT
+        return default
     try:
         value = float(raw)
     except ValueError:
-        raise SandboxError(f"{IDLE_VARIABLE}={raw!r} is not a number of seconds "
-                           f"(e.g. {IDLE_VARIABLE}=3600)") from None
+        raise SandboxError(f"{variable}={raw!r} is not a number of seconds "
+                           f"(e.g. {variable}={example})") from None
     if value <= 0:
-        raise SandboxError(f"{IDLE_VARIABLE} must be more than 0 seconds, not {raw}")
+        raise SandboxError(f"{variable} must be more than 0 seconds, not {raw}")
     return value
 
 
@@ -95,6 +115,10 @@ def files_folder(name: str) -> Path:
 
 def _clients_dir(name: str) -> Path:
     return lab_dir(name) / "clients"
+
+
+def _holders_dir(name: str) -> Path:
+    return lab_dir(name) / "holders"
 
 
 # --- is it running? ----------------------------------------------------------------
@@ -255,20 +279,51 @@ def attach(state: dict):
 
 
 def register_client(name: str, pid: int | None = None) -> None:
-    """Record that process PID uses the lab: it is not idle while PID lives."""
-    folder = _clients_dir(name)
+    """Record that process PID (a kernel) uses the lab: it does not stop while PID lives."""
+    _register(_clients_dir(name), pid or os.getpid())
+
+
+def register_holders(name: str, pid: int | None = None, shell: bool = True) -> list[int]:
+    """Record what holds the lab used by process PID: the shell that called it (``shell``,
+    for `labkit emulator start/env`) and the JupyterLab server above it, if any."""
+    from labkit import lifetime
+
+    holders = lifetime.holders_of(pid or os.getpid(), shell)
+    for holder in holders:
+        _register(_holders_dir(name), holder)
+    return holders
+
+
+def _register(folder: Path, pid: int) -> None:
+    # The file holds the process's start time: a later process given the same pid is
+    # not mistaken for it.
+    from labkit import lifetime
+
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / str(pid or os.getpid())).touch()
+    (folder / str(pid)).write_text(lifetime.started_at(pid))
 
 
 def live_clients(name: str) -> list[int]:
     """Pids of attached kernels still alive (files of the dead are removed)."""
+    return _live(_clients_dir(name))
+
+
+def live_holders(name: str) -> list[int]:
+    """Pids of the shells and JupyterLab servers holding the lab, still alive."""
+    return _live(_holders_dir(name))
+
+
+def _live(folder: Path) -> list[int]:
+    from labkit import lifetime
+
     found = []
-    for path in _clients_dir(name).glob("*"):
-        if path.name.isdigit() and alive(int(path.name)):
-            found.append(int(path.name))
-        else:
-            path.unlink(missing_ok=True)
+    for path in folder.glob("*"):
+        with contextlib.suppress(OSError):
+            if path.name.isdigit() and lifetime.same_process(int(path.name),
+                                                             path.read_text()):
+                found.append(int(path.name))
+                continue
+        path.unlink(missing_ok=True)
     return sorted(found)
 
 
@@ -313,7 +368,8 @@ def profiles(name: str) -> list[str]:
 
 # --- the background process ----------------------------------------------------------
 def _serve(name: str, timeout: float) -> None:
-    """Run the emulator, publish the state file, stop on SIGTERM or when idle."""
+    """Run the emulator, publish the state file, stop on SIGTERM, when idle, when nothing
+    holds it (see the module's docstring) or when its folder is removed."""
     import shutil
 
     from labkit.credentials import LabFiles
@@ -328,6 +384,8 @@ def _serve(name: str, timeout: float) -> None:
     # A new lab is a new account: keys saved for an earlier one are meaningless.
     shutil.rmtree(files_folder(name), ignore_errors=True)
     shutil.rmtree(_clients_dir(name), ignore_errors=True)
+    shutil.rmtree(_holders_dir(name), ignore_errors=True)
+    grace = detach_grace()
     files, region = LabFiles(files_folder(name)), config.region()
     files.write_profile("default", emulator.root.access_key_id,
                         emulator.root.secret_access_key, region)
@@ -335,24 +393,52 @@ def _serve(name: str, timeout: float) -> None:
     environ = {**emulator.client_environ(), **files.environ(), "AWS_DEFAULT_REGION": region,
                "AWS_REGION": region, "LABKIT_NAME": name}
     state = {"pid": os.getpid(), "name": name, "url": emulator.url, "upto": None,
-             "attach_file": str(attach_path), "idle_timeout": timeout,
+             "attach_file": str(attach_path), "idle_timeout": timeout, "detach_grace": grace,
              "aws_like": bool(emulator.describe().get("aws_like")),
              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "environ": environ}
     _write_state(name, state)
-    print(f"labkit lab for {name} serving at {emulator.url}; stops after {timeout:g} s idle",
-          flush=True)
+    print(f"labkit lab for {name} serving at {emulator.url}; stops after {timeout:g} s idle, "
+          f"or {grace:g} s after nothing holds it", flush=True)
+    watch = _Watch(name, emulator, timeout, grace)
     try:
         while not stopping:
-            time.sleep(min(5.0, max(0.2, timeout / 4)))
-            idle = time.monotonic() - emulator.last_request
-            if idle >= timeout and not live_clients(name):
-                stopping.append(f"idle for {idle:.0f} s with no kernel attached")
+            # Every second: a few stat calls, and a folder removed is noticed at once.
+            time.sleep(min(1.0, max(0.2, timeout / 4)))
+            reason = watch.why_stop()
+            if reason:
+                stopping.append(reason)
     finally:
         print(f"labkit lab for {name} stopping: {stopping[0] if stopping else 'error'}",
               flush=True)
         if read_pid(name) == os.getpid():
             _clean(name)
         emulator.stop()
+
+
+class _Watch:
+    """When a serving lab should stop: its folder gone, idle, or held by nothing."""
+
+    def __init__(self, name: str, emulator, timeout: float, grace: float):
+        self.name, self.emulator, self.timeout, self.grace = name, emulator, timeout, grace
+        self.last_held = time.monotonic()  # the starter attaches within the grace
+
+    def why_stop(self) -> str | None:
+        folder = lab_dir(self.name)
+        if not folder.is_dir():
+            return f"its folder {folder} was removed"
+        now = time.monotonic()
+        if live_clients(self.name):
+            self.last_held = now
+            return None
+        if live_holders(self.name):
+            self.last_held = now
+        idle = now - self.emulator.last_request
+        if idle >= self.timeout:
+            return f"idle for {idle:.0f} s with no kernel attached"
+        if now - max(self.last_held, self.emulator.last_request) >= self.grace:
+            return (f"nothing held it for {self.grace:g} s (no kernel attached, no shell or "
+                    "JupyterLab server holding it)")
+        return None
 
 
 def read_pid(name: str) -> int | None:

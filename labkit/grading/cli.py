@@ -5,10 +5,17 @@
                    [--cell-timeout S] [--memory SIZE] [--max-notebook-mb MB]
                    [--batch-timeout S] [--shard K/N] [--force] [--no-sandbox]
     labkit regrade merge OUT... [--out MERGED]
+
+Exit status of regrade: 0 every submission graded, 2 bad arguments, 3 no working
+bubblewrap, 4 some submissions NOT graded (a grader error after retries, or the batch
+deadline): their rows say why, no points lost; run the same command again to grade them.
 """
 from __future__ import annotations
 
 import sys
+
+#: `labkit regrade`'s exit status when some rows say "not graded" (see the docstring).
+EXIT_NOT_GRADED = 4
 
 
 def cmd_release(args) -> int:
@@ -68,6 +75,11 @@ def cmd_regrade(args) -> int:
     print(f"Graded {counts['graded']}, skipped {counts['skipped']} unchanged, of "
           f"{counts['total']} submission(s) in {counts['seconds']} s. "
           f"See {args.out}/grades.csv and {args.out}/report.html")
+    if counts.get("not_graded"):
+        print(f"labkit regrade: {counts['not_graded']} submission(s) NOT graded (grader error "
+              f"or batch deadline; see the reason column of {args.out}/summary.csv). No points "
+              "were taken; run the same command again to grade them.", file=sys.stderr)
+        return EXIT_NOT_GRADED
     return 0
 
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import threading
+import queue
 import shutil
+import threading
 import sys
 import time
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ def _register_engine() -> None:
             from papermill.clientwrap import PapermillNotebookClient
 
             holder = kwargs.pop("client_holder")
+            started = kwargs.pop("cells_started")
             timeout = kwargs.pop("execution_timeout", None)
             start_timeout = kwargs.pop("start_timeout", 60)
             for unused in ("input_path", "timeout", "startup_timeout"):
@@ -78,6 +80,9 @@ def _register_engine() -> None:
             client = PapermillNotebookClient(nb_man, kernel_name=kernel_name, timeout=timeout,
                                              startup_timeout=start_timeout,
                                              log=papermill_logger, **kwargs)
+            # The first cell starting is the line between the grader's failures (a kernel
+            # that never answered kernel_info) and the learner's (anything after).
+            client.on_cell_start = lambda **_: started.set()
             holder.append(client)
             return client.execute()
 
@@ -85,9 +90,40 @@ def _register_engine() -> None:
     _REGISTERED = True
 
 
+#: Execution.status when the notebook never started because of the grader (the kernel
+#: did not start or answer kernel_info): retried on a fresh kernel, never the learner's.
+GRADER_ERROR = "grader-error"
+#: Unix socket paths are limited to 107 bytes; ZMQ adds "-N" to the prefix.
+_SOCKET_PATH_LIMIT = 100
+
+
+def ipc_manager(folder: Path, manager_class=None):
+    """A kernel manager whose ZMQ channels are unix sockets in FOLDER (created 0700).
+
+    Why not TCP: jupyter_client picks free ports, writes them to the connection file
+    and the kernel binds them later; between the two another kernel (or anything) may
+    take a port, and the kernel dies with "Address already in use" before replying to
+    kernel_info. A socket file in a folder of this kernel's own cannot be taken, and
+    nobody else on the machine can connect to it (no unencrypted TCP on loopback).
+    """
+    from jupyter_client import AsyncKernelManager
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    prefix = str(folder / "zmq")
+    if len(prefix) > _SOCKET_PATH_LIMIT:
+        raise ValueError(f"the kernel's ipc folder {folder} is too long a path for unix "
+                         f"sockets ({len(prefix)} > {_SOCKET_PATH_LIMIT} characters): use a "
+                         "shorter scratch folder (TMPDIR)")
+    km = (manager_class or AsyncKernelManager)(kernel_name="python3", transport="ipc",
+                                               ip=prefix)
+    km.connection_file = str(folder / "kernel.json")
+    return km
+
+
 @dataclass
 class Execution:
-    """How a learner's notebook ran: status is ok, error, timeout or died."""
+    """How a learner's notebook ran: status is ok, error, timeout, died or grader-error."""
 
     status: str
     reason: str = ""
@@ -112,12 +148,17 @@ class WarmKernel:
         """Wait for the warm-up imports (closing the socket earlier would drop them)."""
         if self.client is None:
             return
+        from jupyter_core.utils import run_sync
+
         deadline = time.monotonic() + timeout
         with contextlib.suppress(Exception):  # a kernel that fails here fails in papermill
-            while time.monotonic() < deadline:
-                reply = self.client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
-                if reply["parent_header"].get("msg_id") == self.warm_up_id:
-                    break
+            # In short slices: a kernel that died at start never replies, and waiting out
+            # the whole timeout would only delay its retry.
+            while time.monotonic() < deadline and run_sync(self.km.is_alive)():
+                with contextlib.suppress(queue.Empty):
+                    reply = self.client.get_shell_msg(timeout=1.0)
+                    if reply["parent_header"].get("msg_id") == self.warm_up_id:
+                        break
         self.client.stop_channels()
         self.client = None
 
@@ -174,7 +215,7 @@ class KernelPool:
         return env
 
     def _start_one(self) -> WarmKernel:
-        from jupyter_client import AsyncKernelManager, BlockingKernelClient
+        from jupyter_client import BlockingKernelClient
         from jupyter_core.utils import run_sync
 
         from labkit.emulator import write_attach_file
@@ -188,7 +229,7 @@ class KernelPool:
         # dead kernel's output forever (its liveness poll never gets the event loop).
         if self.sandbox is None:
             write_attach_file(self.emulator, home / "attach.json")
-            km = AsyncKernelManager(kernel_name="python3")
+            km = ipc_manager(folder / "ipc")
             run_sync(km.start_kernel)(env=self._environ(home), cwd=str(home))
         else:
             km, gate = self._start_sandboxed(folder, home)
@@ -209,9 +250,7 @@ class KernelPool:
         from labkit.grading.sandbox import SANDBOX_PORT
 
         ipc = folder / "ipc"
-        ipc.mkdir(mode=0o700)
-        km = _sandboxed_manager()(kernel_name="python3", transport="ipc", ip=str(ipc / "zmq"))
-        km.connection_file = str(ipc / "kernel.json")
+        km = ipc_manager(ipc, _sandboxed_manager())
         km.labkit_command = functools.partial(self.sandbox.command, folder, home, ipc,
                                               SANDBOX_PORT)
         # The kernel's own chatter goes to a log in its folder (bounded by RLIMIT_FSIZE).
@@ -268,7 +307,7 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
 
     _register_engine()
     holder: list = []
-    expired = threading.Event()
+    expired, cells_began = threading.Event(), threading.Event()
 
     def stop() -> None:
         expired.set()
@@ -282,7 +321,8 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
         papermill.execute_notebook(
             notebook, None, parameters={"NAME": name}, engine_name=ENGINE_NAME,
             kernel_name="python3", km=kernel.km, progress_bar=False, log_output=False,
-            execution_timeout=cell_timeout or timeout, start_timeout=60, client_holder=holder)
+            execution_timeout=cell_timeout or timeout, start_timeout=60, client_holder=holder,
+            cells_started=cells_began)
         status, reason = "ok", ""
     except PapermillExecutionError as exc:
         status, reason = "error", _cell_error(exc, holder[0].nb if holder else None)
@@ -301,6 +341,10 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
         kernel.kill()
     if expired.is_set():
         status, reason = "timeout", f"the notebook ran longer than {timeout:g} s and was stopped"
+    elif status != "ok" and holder and not cells_began.is_set():
+        # papermill reached the kernel (the notebook itself was fine) but no cell began:
+        # the kernel died or never answered kernel_info, before any learner code.
+        status, reason = GRADER_ERROR, f"the kernel did not start ({reason})"
     seconds = time.perf_counter() - started
     return Execution(status, one_line(reason), seconds,
                      client.nb if client is not None else None)

@@ -56,6 +56,23 @@ START_MARGIN = 180.0          # seconds a new worker gets to start its emulator 
 OUTPUT_LIMIT = 4000  # characters of a cell's output kept for the report
 MESSAGE_LIMIT = 500
 KEY_VARIABLE = "LABKIT_GRADER_KEY"
+#: Fresh kernels a submission gets when the grader fails it (a kernel that does not start
+#: or answer): enough to ride out a passing fault, few enough to end a persistent one.
+KERNEL_ATTEMPTS = 3
+#: Worker processes that may fail to start (emulator, kernel pool) before the batch
+#: gives up and records what is left as not graded.
+WORKER_ATTEMPTS = 3
+#: The status of a submission the grader could not grade (its fault, or the batch
+#: deadline): 0 points awarded but none lost, excluded from class figures, regraded next run.
+NOT_GRADED = "not-graded"
+GRADER_ERROR_PREFIX = "not graded: grader error"
+
+
+def grader_error(failures: list[str], tried: str = "fresh kernels") -> str:
+    """The reason of a row the grader failed: what went wrong, on how many tries."""
+    last = failures[-1] if failures else "unknown"
+    return (f"{GRADER_ERROR_PREFIX} ({len(failures)} attempt(s) on {tried}; no points "
+            f"lost, regraded on the next run): {last}")
 
 
 # --- one worker process ---------------------------------------------------------
@@ -115,13 +132,31 @@ class Worker:
             return _finish(result, "invalid", "cannot tell which lesson this notebook is "
                            "(no labkit.start(..., lesson=...) cell); pass --lesson", [], submission)
         result["notes"] += _structure_notes(notebook, submission.lesson)
-        self.emulator.reset()
-        kernel = self.pool.take()
+        failures = []
+        for _ in range(KERNEL_ATTEMPTS):
+            graded_now = self._attempt(submission, notebook, result, failures)
+            if graded_now is not None:
+                return graded_now
+        return _finish(result, NOT_GRADED, grader_error(failures), [], submission)
+
+    def _attempt(self, submission: Submission, notebook, result: dict,
+                 failures: list[str]) -> dict | None:
+        """One try on a fresh kernel and a reset emulator: the finished result, or None
+        (the reason appended to ``failures``) when the grader failed before learner code ran."""
+        try:
+            self.emulator.reset()
+            kernel = self.pool.take()
+        except Exception as exc:  # the kernel or the emulator: ours, never the learner's
+            failures.append(f"{type(exc).__name__}: {exc}")
+            return None
         try:
             run = engine.execute(kernel, notebook, submission.lab_name, self.settings.timeout,
                                  self.settings.cell_timeout)
+            if run.status == engine.GRADER_ERROR:
+                failures.append(run.reason)
+                return None
             result["output"], cut = _output_excerpt(run.notebook, OUTPUT_LIMIT)
-            result["notes"] += cut
+            result["notes"] += cut + [f"graded on a fresh kernel after: {f}" for f in failures]
             result["seconds"] = round(run.seconds, 2)
             checked = run_checks(self.emulator, submission, kernel.home,
                                  self.scratch / f"grader-{os.getpid()}")
@@ -449,7 +484,7 @@ def up_to_date(out: Path, submission: Submission) -> bool:
             and old.get("execution", {}).get("status") not in _RETRY_STATUSES)
 
 
-_RETRY_STATUSES = ("crashed", "not-graded")
+_RETRY_STATUSES = ("crashed", NOT_GRADED)
 
 
 # --- the batch --------------------------------------------------------------------
@@ -457,7 +492,8 @@ def regrade(submissions_dir, out, lesson=None, jobs=2, timeout=DEFAULT_TIMEOUT,
             shard_spec=None, force=False, progress=True, cell_timeout=None, sandbox=True,
             memory_mb=DEFAULT_MEMORY_MB, max_notebook_mb=DEFAULT_MAX_NOTEBOOK_MB,
             batch_timeout=None) -> dict:
-    """Grade a folder of submissions into ``out``; return counts {graded, skipped, total}.
+    """Grade a folder of submissions into ``out``; return counts {graded, skipped, total,
+    not_graded, seconds} (not_graded: rows the grader failed or the deadline cut).
 
     Never raises for a bad submission: each one gets its rows with the reason.
     Raises SandboxUnavailable (with the install hint) when ``sandbox`` and no bwrap.
@@ -479,7 +515,16 @@ def regrade(submissions_dir, out, lesson=None, jobs=2, timeout=DEFAULT_TIMEOUT,
         _run_batch(todo, out, max(1, jobs), settings, hide, progress)
     report.write_reports(out, verify=verified)
     return {"total": len(chosen), "graded": len(todo), "skipped": len(chosen) - len(todo),
+            "not_graded": sum(_status(out, s) == NOT_GRADED for s in chosen),
             "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _status(out: Path, submission: Submission) -> str | None:
+    """The execution status stored for ``submission`` in ``out`` (None: no result)."""
+    try:
+        return json.loads(result_path(out, submission).read_text())["execution"]["status"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _grader_folders(submissions_dir, out) -> tuple[Path, ...]:
@@ -556,32 +601,14 @@ def _run_batch(todo, out: Path, jobs: int, settings: Settings, hide, progress: b
     per_job = settings.timeout + CHECK_MARGIN
     with tempfile.TemporaryDirectory(prefix="lkg-") as scratch:
         slots = [_Slot(context, scratch, settings, hide) for _ in range(min(jobs, len(todo)))]
-        failures = 0
         try:
-            while (pending or any(s.job for s in slots)) and time.monotonic() < deadline:
-                for slot in slots:
-                    if slot.ready and slot.job is None and pending:
-                        slot.send(pending.popleft(), per_job)
-                _step(slots, out, bar, timeout=1.0)
-                for index, slot in enumerate(slots):
-                    problem = _trouble(slot)
-                    if problem is None:
-                        continue
-                    if slot.job is not None:
-                        _record_crash(out, slot.job, problem)
-                        bar.update(1)
-                    elif not slot.ready:
-                        failures += 1
-                        if failures >= 3:
-                            raise RuntimeError(f"the grader workers cannot start: {problem}")
-                    slot.kill()
-                    slots[index] = _Slot(context, scratch, settings, hide)
-            for slot in slots:  # the batch deadline passed: what is left is not graded
-                if slot.job is not None:
-                    pending.appendleft(slot.job)
-            for submission in pending:
-                _record_crash(out, submission, "not graded: the batch deadline passed "
-                              "(raise --batch-timeout, or grade it alone)", "not-graded")
+            _watch(slots, pending, out, bar, deadline, per_job,
+                   functools.partial(_Slot, context, scratch, settings, hide))
+            reason = ("not graded: the batch deadline passed (raise --batch-timeout, or "
+                      "grade it alone)")
+        except _WorkersBroken as exc:
+            reason = grader_error([f"the grader workers cannot start: {exc}"] * WORKER_ATTEMPTS,
+                                  "fresh worker processes")
         finally:
             for slot in slots:
                 with contextlib.suppress(Exception):
@@ -589,7 +616,40 @@ def _run_batch(todo, out: Path, jobs: int, settings: Settings, hide, progress: b
             for slot in slots:
                 slot.process.join(10)
                 slot.kill()
+        for slot in slots:  # what is still held or waiting is not graded, with the reason
+            if slot.job is not None:
+                pending.appendleft(slot.job)
+        for submission in pending:
+            _record_crash(out, submission, reason, NOT_GRADED)
     bar.close()
+
+
+class _WorkersBroken(RuntimeError):
+    """Worker after worker failed to start: the grader cannot grade anything now."""
+
+
+def _watch(slots, pending, out: Path, bar, deadline: float, per_job: float, new_slot) -> None:
+    """Hand out submissions and replace troubled workers until done or the deadline."""
+    failures = 0
+    while (pending or any(s.job for s in slots)) and time.monotonic() < deadline:
+        for slot in slots:
+            if slot.ready and slot.job is None and pending:
+                slot.send(pending.popleft(), per_job)
+        _step(slots, out, bar, timeout=1.0)
+        for index, slot in enumerate(slots):
+            problem = _trouble(slot)
+            if problem is None:
+                continue
+            if slot.job is not None:
+                _record_crash(out, slot.job, problem)
+                slot.job = None
+                bar.update(1)
+            elif not slot.ready:
+                failures += 1
+                if failures >= WORKER_ATTEMPTS:
+                    raise _WorkersBroken(problem)
+            slot.kill()
+            slots[index] = new_slot()
 
 
 def _step(slots, out: Path, bar, timeout: float) -> None:

@@ -127,10 +127,20 @@ def summary_rows(results: list[dict]) -> list[dict]:
 
 
 # --- the class at a glance ------------------------------------------------------------
+#: A submission the grader did not grade (its own error, the batch deadline) scored nothing
+#: yet: counted as 0 it would pull down the class figures, so they leave it out.
+NOT_GRADED = "not-graded"
+
+
+def graded(results: list[dict]) -> list[dict]:
+    """The results that were graded (the class figures count these only)."""
+    return [r for r in results if r["execution"]["status"] != NOT_GRADED]
+
+
 def pass_rates(results: list[dict]) -> list[dict]:
     """Per lesson and check: how many learners passed it, of how many graded."""
     passed, seen = Counter(), Counter()
-    for r in results:
+    for r in graded(results):
         for c in r["checks"]:
             seen[(r["lesson"], c["check"])] += 1
             passed[(r["lesson"], c["check"])] += c["status"] == "passed"
@@ -143,7 +153,7 @@ def pass_rates(results: list[dict]) -> list[dict]:
 def histogram(results: list[dict], bins: int = 10) -> list[tuple[str, int]]:
     """Learners per score band, as percent of the maximum: [("0-10%", n), ...]."""
     counts = [0] * bins
-    for r in results:
+    for r in graded(results):
         top = sum(c["max_points"] for c in r["checks"]) or 1
         share = sum(c["points"] for c in r["checks"]) / top
         counts[min(bins - 1, int(share * bins))] += 1
@@ -156,7 +166,7 @@ def class_rows(results: list[dict]) -> list[dict]:
     rows = [{"learner": "", "lesson": p["lesson"], "points": p["passed"], "max_points": p["of"],
              "execution": "pass-rate", "reason": p["check"], "seconds": "",
              "notes": f"{p['rate']}% passed"} for p in pass_rates(results)]
-    rows += [{"learner": "", "lesson": "", "points": n, "max_points": len(results),
+    rows += [{"learner": "", "lesson": "", "points": n, "max_points": len(graded(results)),
               "execution": "histogram", "reason": band, "seconds": "", "notes": "learners"}
              for band, n in histogram(results)]
     return rows
@@ -201,7 +211,10 @@ def feedback(result: dict) -> str:
     lines = [f"# Lesson {markdown(result['lesson'])}: feedback for {markdown(_name(result))}", "",
              f"Score: {_number(got)} / {_number(total)}", ""]
     execution = result["execution"]
-    if execution["status"] != "ok":
+    if execution["status"] == NOT_GRADED:
+        lines += [f"Not graded yet: {markdown(execution['reason'])}. This is not your "
+                  "notebook's fault and costs you no points; it is graded again.", ""]
+    elif execution["status"] != "ok":
         lines += [f"Your notebook did not run to the end: {markdown(execution['reason'])}", ""]
     lines += [f"- Note: {markdown(note)}" for note in result.get("notes", [])]
     for row in result["checks"]:

@@ -43,13 +43,15 @@ def test_quiet_shutdown_sends_no_interrupt_where_jupyter_clients_does(tmp_path):
     shutdown_kernel() sends SIGINT before the shutdown request, and ipykernel logs that
     ERROR when the signal lands while it is still in a message handler. The runner's
     shutdown sends the request only."""
-    from jupyter_client import AsyncKernelManager, BlockingKernelClient
+    from jupyter_client import BlockingKernelClient
     from jupyter_core.utils import run_sync
+
+    from labkit.grading import engine
 
     seen = {}
     for quiet in (False, True):
         marker = tmp_path / f"sigint-{quiet}"
-        km = AsyncKernelManager(kernel_name="python3")
+        km = engine.ipc_manager(tmp_path / f"ipc-{quiet}")
         run_sync(km.start_kernel)(env={**os.environ, "LABKIT_SHARED_LAB": "0"})
         client = BlockingKernelClient()
         client.load_connection_info(km.get_connection_info())

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from tests.support import notebook_kernel
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -17,9 +18,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 def test_lesson_runs_twice_in_the_same_kernel(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
     env = {**os.environ, "LABKIT_NO_NETWORK": "1", "LABKIT_HOME": str(tmp_path)}
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    with client.setup_kernel(env=env):
+    with notebook_kernel(nb, path.parent, env) as client:
         for _ in range(2):
             for index, cell in enumerate(nb.cells):
                 client.execute_cell(cell, index)  # raises CellExecutionError on failure

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from labkit.emulator import sandbox
+from tests.support import notebook_kernel
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER = ("03_access_points", "01_iam_users_and_groups", "99_teardown", "00_setup_and_credentials")
@@ -25,9 +25,7 @@ def test_lessons_share_one_lab_across_kernels_in_any_order(tmp_path, monkeypatch
         for stem in ORDER:
             path = ROOT / "notebooks" / f"{stem}.ipynb"
             nb = nbformat.read(path, as_version=4)
-            client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                                    resources={"metadata": {"path": str(path.parent)}})
-            with client.setup_kernel(env=env):  # a new kernel per lesson
+            with notebook_kernel(nb, path.parent, env) as client:  # a new kernel per lesson
                 for index, cell in enumerate(nb.cells):
                     client.execute_cell(cell, index)  # raises CellExecutionError on failure
             urls.add(sandbox.read_state("demo")["url"])
