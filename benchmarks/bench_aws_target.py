@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from labkit import course, runner  # noqa: E402
-from labkit.emulator import sandbox  # noqa: E402
+from labkit.emulator import shared_lab  # noqa: E402
 from labkit.target import CREDENTIAL_VARIABLES  # noqa: E402
 
 SANDBOX = "bench-aws-account"
@@ -51,7 +51,7 @@ def main() -> int:
     lessons = [course.normalize(x) for x in args.lesson] if args.lesson else course.lesson_ids()
     Path(args.out).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    state, _ = sandbox.ensure(SANDBOX, aws_like=True)
+    state, _ = shared_lab.ensure(SANDBOX, aws_like=True)
     print(f"aws-like sandbox up in {time.perf_counter() - started:.1f} s "
           f"(delay {args.delay} s)", flush=True)
     try:
@@ -63,7 +63,7 @@ def main() -> int:
             print(f"{run.lesson}  {run.status:<7} {run.seconds:7.1f} s  "
                   f"checks {run.checks_passed}/{run.checks_total}  {run.error[:120]}", flush=True)
     finally:
-        sandbox.stop(SANDBOX)
+        shared_lab.stop(SANDBOX)
     total = sum(r.seconds for r in rows)
     passed = sum(r.status == "passed" for r in rows)
     print(f"\nAWS target (account {account}, aws-like, delay {args.delay} s), NAME={args.name}: "

@@ -1,4 +1,4 @@
-"""The `labkit` command: run lessons, drive the terminal sandbox, teach.
+"""The `labkit` command: run lessons, drive the shared lab of kernels and terminals, teach.
 
     labkit run [--out build] [--lesson 01 ...] [--jobs 2]
     labkit emulator start [--name NAME] [--upto LESSON] [--idle-timeout S] [--aws-like]
@@ -34,51 +34,51 @@ def cmd_run(args) -> int:
 
 
 def cmd_emulator(args) -> int:
-    from labkit.emulator import sandbox
+    from labkit.emulator import shared_lab
 
     if args.action == "start":
         name = args.name or _default_name()
-        state, started = sandbox.ensure(name, args.idle_timeout, aws_like=args.aws_like)
-        sandbox.register_holders(name)  # this shell (or script) holds the lab while it lives
+        state, started = shared_lab.ensure(name, args.idle_timeout, aws_like=args.aws_like)
+        shared_lab.register_holders(name)  # this shell (or script) holds the lab while it lives
         built = _build_into(state, name, args.upto) if args.upto else []
         verb = "started" if started else "already running"
         print(f"# labkit lab for {name} {verb} (pid {state['pid']}"
               + (f", built lessons {', '.join(built)}" if built else "") + ").\n"
               f"# Use it in this shell with:  eval \"$(labkit emulator env --name {name})\"",
               file=sys.stderr)
-        print(sandbox.exports(state))
+        print(shared_lab.exports(state))
         return 0
     if args.action == "env":
         if args.start:
-            name = args.name or _one_running_or_default(sandbox)
-            state = sandbox.ensure(name, args.idle_timeout)[0]
+            name = args.name or _one_running_or_default(shared_lab)
+            state = shared_lab.ensure(name, args.idle_timeout)[0]
         else:
-            name = sandbox.resolve(args.name)
-            state = sandbox.read_state(name)
+            name = shared_lab.resolve(args.name)
+            state = shared_lab.read_state(name)
         if not state:
             print(f"No lab is running for {name}. Start one with: "
                   f"labkit emulator start --name {name}", file=sys.stderr)
             return 1
-        sandbox.register_holders(name)  # the terminal that evals these exports uses it
-        print(sandbox.exports(state, args.profile))
+        shared_lab.register_holders(name)  # the terminal that evals these exports uses it
+        print(shared_lab.exports(state, args.profile))
         return 0
     if args.action == "status":
-        return _status(sandbox, args.name)
+        return _status(shared_lab, args.name)
     if args.action == "stop":
         if args.all:
             return _stop_all(args.name)
-        name = sandbox.resolve(args.name)
-        stopped = sandbox.stop(name)
+        name = shared_lab.resolve(args.name)
+        stopped = shared_lab.stop(name)
         print(f"Stopped the lab for {name}." if stopped else f"No lab was running for {name}.")
         return 0
     raise AssertionError(args.action)
 
 
-def _status(sandbox, only: str | None) -> int:
+def _status(shared_lab, only: str | None) -> int:
     """This LABKIT_HOME's labs in detail, then every other lab process of the user."""
     from labkit import config, lifetime
 
-    labs = sandbox.running()
+    labs = shared_lab.running()
     if only:
         labs = {only: labs[only]} if only in labs else {}
     processes = {lab.pid: lab for lab in lifetime.lab_processes()}
@@ -90,12 +90,12 @@ def _status(sandbox, only: str | None) -> int:
         print(f"{name}: running, pid {state['pid']}, {state['url']}, built through "
               f"{state.get('upto') or 'what its notebooks built'}, since {state['started']}"
               + (f" (up {process.age}, {process.memory})" if process else "") +
-              f", {len(sandbox.live_clients(name))} kernel(s) attached, "
-              f"{len(sandbox.live_holders(name))} holder(s), stops after "
+              f", {len(shared_lab.live_clients(name))} kernel(s) attached, "
+              f"{len(shared_lab.live_holders(name))} holder(s), stops after "
               f"{float(state.get('idle_timeout') or 0):g} s idle or "
               f"{float(state.get('detach_grace') or 0):g} s after nothing holds it, "
               f"{'aws-like, ' if state.get('aws_like') else ''}"
-              f"profiles {', '.join(sandbox.profiles(name)) or '(none)'}")
+              f"profiles {', '.join(shared_lab.profiles(name)) or '(none)'}")
     others = [lab for lab in processes.values() if not only or lab.name == only]
     if others:
         print(f"Other labs of this user ({len(others)}; stop them all with "
@@ -120,26 +120,26 @@ def _stop_all(only: str | None) -> int:
     return 0
 
 
-def _one_running_or_default(sandbox) -> str:
+def _one_running_or_default(shared_lab) -> str:
     """The one running lab, else LABKIT_NAME (or demo); several running: ask for --name."""
-    labs = sandbox.running()
-    return sandbox.resolve(None) if labs else _default_name()
+    labs = shared_lab.running()
+    return shared_lab.resolve(None) if labs else _default_name()
 
 
 def _build_into(state: dict, name: str, upto: str) -> list[str]:
     """Build every lesson's end state through UPTO into the running lab, from here."""
     from labkit import course
-    from labkit.emulator import sandbox
+    from labkit.emulator import shared_lab
 
     upto = course.normalize(upto)
     os.environ.pop("LABKIT_EMULATOR_ATTACH", None)
-    os.environ[sandbox.SHARED_VARIABLE] = "1"
+    os.environ[shared_lab.SHARED_VARIABLE] = "1"
     os.environ.setdefault("LABKIT_NO_NETWORK", "1")
     import labkit
 
     lab = labkit.start(name, lesson="00", target="emulator", rebuild=False, verbose=False)
     built = course.build_through(lab, upto)
-    sandbox.record_upto(name, upto)
+    shared_lab.record_upto(name, upto)
     return built
 
 

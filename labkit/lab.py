@@ -250,14 +250,14 @@ def _venv_path() -> str:
 
 
 def _start_emulator(names: Names, verbose: bool = True) -> Lab:
-    from labkit.emulator import attached_from_environment, ensure_running, sandbox
+    from labkit.emulator import attached_from_environment, ensure_running, shared_lab
 
     # Real credentials and profiles go first: even importing moto reads the AWS
     # environment, and a profile that only exists in ~/.aws would break it.
     targets.scrub_environment(os.environ)
     # A grader (or make run) runs the emulator outside this kernel, with private files.
     emulator = attached_from_environment()
-    if emulator is None and sandbox.shared_enabled():
+    if emulator is None and shared_lab.shared_enabled():
         return _attach_shared(names, verbose)
     emulator = emulator or ensure_running(config.labkit_home())
     folder = config.labkit_home() / names.name / f"emulator-{os.getpid()}"
@@ -268,17 +268,17 @@ def _start_emulator(names: Names, verbose: bool = True) -> Lab:
 def _attach_shared(names: Names, verbose: bool = True) -> Lab:
     """The learner's one lab (started in the background if none runs), shared by every
     kernel and terminal of NAME: the same account and the same lab-local profiles."""
-    from labkit.emulator import sandbox
+    from labkit.emulator import shared_lab
 
-    state, started = sandbox.ensure(names.name)
-    sandbox.register_client(names.name)
+    state, started = shared_lab.ensure(names.name)
+    shared_lab.register_client(names.name)
     # Under JupyterLab the server holds the lab between kernels (closing a notebook, a
     # restart); under papermill, nbclient or a script nothing does: it ends with the run.
-    sandbox.register_holders(names.name, shell=False)
+    shared_lab.register_holders(names.name, shell=False)
     if started and verbose:
         print(f"Started the lab for {names.name} in the background (pid {state['pid']}); "
               f"other notebooks and terminals share it.")
-    lab = _lab_on(names, sandbox.attach(state), LabFiles(sandbox.files_folder(names.name)))
+    lab = _lab_on(names, shared_lab.attach(state), LabFiles(shared_lab.files_folder(names.name)))
     lab.shared = True
     return lab
 

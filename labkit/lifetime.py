@@ -1,6 +1,6 @@
 """Who holds a lab, and every lab process of this user (psutil).
 
-A shared lab (labkit.emulator.sandbox) lives while something uses it: a kernel attached
+A shared lab (labkit.emulator.shared_lab) lives while something uses it: a kernel attached
 to it, or a holder: the shell that ran ``labkit emulator start`` or ``env`` (a terminal,
 a script), or a JupyterLab server above a kernel or a terminal. This module finds
 those processes, tells a live one from a later process that reuses its pid, and lists
@@ -20,7 +20,7 @@ import psutil
 _SHELLS = {"bash", "sh", "dash", "zsh", "fish", "ksh"}
 _SERVER_PROGRAMS = {"jupyter-lab", "jupyter-server", "jupyter-notebook"}
 _SERVER_MODULES = {"jupyterlab", "jupyter_server", "notebook"}
-SERVE_MARK = "labkit.emulator.sandbox"
+SERVE_MARK = "labkit.emulator.shared_lab"
 
 
 def started_at(pid: int) -> str:
@@ -105,7 +105,7 @@ class LabProcess:
 
 
 def lab_processes() -> list[LabProcess]:
-    """Every lab process (``python -m labkit.emulator.sandbox --serve NAME``) of this user."""
+    """Every lab process (``python -m labkit.emulator.shared_lab --serve NAME``) of this user."""
     found = []
     for process in psutil.process_iter(["pid", "cmdline", "uids", "create_time"]):
         info = process.info

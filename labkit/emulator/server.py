@@ -1,7 +1,7 @@
 """The embedded emulator: moto plus labkit's fidelity layer, served on loopback.
 
 One emulator runs per process: a learner's shared lab (the background process of
-labkit.emulator.sandbox, which every kernel and terminal of that learner attaches
+labkit.emulator.shared_lab, which every kernel and terminal of that learner attaches
 to), a private one in a kernel or test (LABKIT_SHARED_LAB=0), or a grader's. Clients reach it as an HTTPS
 proxy: see labkit.emulator.proxy for why.
 """
@@ -166,7 +166,7 @@ class Emulator:
 
 
 class AttachedEmulator:
-    """An emulator running in another process (a grader, the terminal sandbox).
+    """An emulator running in another process (a grader, the shared lab of kernels and terminals).
 
     Built from the dict ``Emulator.describe()`` returns; offers what a lab needs
     (URL, CA bundle, root credentials, client environment, clients) but cannot

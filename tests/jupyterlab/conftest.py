@@ -119,10 +119,10 @@ def _stop(server: Server) -> None:
             os.killpg(process.pid, signal.SIGKILL)  # the group this fixture created
             process.wait(timeout=10)
     with contextlib_env(LABKIT_HOME=str(server.home)):
-        from labkit.emulator import sandbox
+        from labkit.emulator import shared_lab
 
-        for name in list(sandbox.running()):
-            sandbox.stop(name)
+        for name in list(shared_lab.running()):
+            shared_lab.stop(name)
     # Anything left in the server's process group (a kernel that ignored the shutdown).
     try:
         os.killpg(process.pid, signal.SIGKILL)

@@ -147,9 +147,9 @@ def test_a_jupyterlab_terminal_reaches_the_learners_lab(jupyterlab):
 
 def _clients(server) -> set[int]:
     with contextlib_env(LABKIT_HOME=str(server.home)):
-        from labkit.emulator import sandbox
+        from labkit.emulator import shared_lab
 
-        return set(sandbox.live_clients("demo"))
+        return set(shared_lab.live_clients("demo"))
 
 
 def test_jupyterlab_is_offline_by_its_settings(jupyterlab):

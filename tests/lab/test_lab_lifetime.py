@@ -6,7 +6,6 @@ wherever its LABKIT_HOME is.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from labkit import cli, lifetime
-from labkit.emulator import sandbox
+from labkit.emulator import shared_lab
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,11 +28,11 @@ MARGIN = 7
 def lab_env(tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("LABKIT_HOME", str(home))
-    monkeypatch.setenv(sandbox.SHARED_VARIABLE, "1")
-    monkeypatch.setenv(sandbox.GRACE_VARIABLE, str(GRACE))
+    monkeypatch.setenv(shared_lab.SHARED_VARIABLE, "1")
+    monkeypatch.setenv(shared_lab.GRACE_VARIABLE, str(GRACE))
     monkeypatch.setenv("LABKIT_NO_NETWORK", "1")
     monkeypatch.delenv("LABKIT_EMULATOR_ATTACH", raising=False)
-    monkeypatch.delenv(sandbox.IDLE_VARIABLE, raising=False)
+    monkeypatch.delenv(shared_lab.IDLE_VARIABLE, raising=False)
     yield home
     lifetime.stop_processes(_labs_in(home))
 
@@ -57,32 +56,32 @@ def test_a_papermill_run_leaves_no_lab_behind(lab_env, tmp_path):
                            str(tmp_path / "out.ipynb"), "-p", "NAME", "pm", "--no-progress-bar"],
                           cwd=ROOT / "notebooks", capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    log = sandbox.log_file("pm")
+    log = shared_lab.log_file("pm")
     assert "serving at" in log.read_text(), "the notebook did not start a shared lab"
     waited = _wait_until(lambda: not _labs_in(lab_env), GRACE + MARGIN)
     assert "stopping: nothing held it for 3 s" in log.read_text()
-    assert not sandbox.state_file("pm").exists()
+    assert not shared_lab.state_file("pm").exists()
     print(f"the lab ended {waited:.1f} s after papermill exited")
 
 
 def test_a_lab_whose_home_is_removed_stops_at_once(lab_env):
     # Started from this process (a script): held while the test runs, idle timeout 2 h.
-    state, _ = sandbox.ensure("gone")
-    sandbox.register_holders("gone")
+    state, _ = shared_lab.ensure("gone")
+    shared_lab.register_holders("gone")
     time.sleep(GRACE + 2)
     assert _labs_in(lab_env), "a held lab stopped"
     shutil.rmtree(lab_env)
-    _wait_until(lambda: sandbox.gone(int(state["pid"])), 5)
+    _wait_until(lambda: shared_lab.gone(int(state["pid"])), 5)
 
 
 def test_status_lists_every_lab_of_the_user_and_stop_all_ends_them(lab_env, tmp_path,
                                                                      monkeypatch, capsys):
     elsewhere = tmp_path / "elsewhere"
-    sandbox.ensure("here")
-    sandbox.register_holders("here")
+    shared_lab.ensure("here")
+    shared_lab.register_holders("here")
     monkeypatch.setenv("LABKIT_HOME", str(elsewhere))
-    other, _ = sandbox.ensure("there")
-    sandbox.register_holders("there")
+    other, _ = shared_lab.ensure("there")
+    shared_lab.register_holders("there")
     monkeypatch.setenv("LABKIT_HOME", str(lab_env))
     assert cli.main(["emulator", "status"]) == 0
     printed = capsys.readouterr().out
@@ -96,7 +95,7 @@ def test_status_lists_every_lab_of_the_user_and_stop_all_ends_them(lab_env, tmp_
     assert cli.main(["emulator", "stop", "--all"]) == 0
     assert capsys.readouterr().out.count("Stopped the lab for") == 2
     for lab in mine:
-        assert sandbox.gone(lab.pid)
+        assert shared_lab.gone(lab.pid)
 
 
 def test_a_jupyterlab_server_holds_the_lab_between_kernels(lab_env, tmp_path):
@@ -111,8 +110,8 @@ def test_a_jupyterlab_server_holds_the_lab_between_kernels(lab_env, tmp_path):
               "time.sleep(120)")
     server = subprocess.Popen([str(server_program), "-c", kernel])
     try:
-        _wait_until(lambda: sandbox.live_holders("held") == [server.pid], 120)
-        _wait_until(lambda: not sandbox.live_clients("held"), 30)
+        _wait_until(lambda: shared_lab.live_holders("held") == [server.pid], 120)
+        _wait_until(lambda: not shared_lab.live_clients("held"), 30)
         time.sleep(GRACE + 2)
         assert _labs_in(lab_env), "the lab stopped although JupyterLab still runs"
     finally:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from labkit import runner
-from labkit.emulator import sandbox
+from labkit.emulator import shared_lab
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,7 @@ def test_make_run_prints_no_error_or_traceback_and_keeps_its_own_labs(tmp_path):
     # Private labs: no learner lab was started under LABKIT_HOME, nor anywhere by NAME.
     os.environ["LABKIT_HOME"], saved = str(home), os.environ["LABKIT_HOME"]
     try:
-        assert sandbox.running() == {} and not list(home.glob("*/sandbox.json"))
+        assert shared_lab.running() == {} and not list(home.glob("*/state.json"))
     finally:
         os.environ["LABKIT_HOME"] = saved
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from labkit import course
-from labkit.emulator import sandbox
+from labkit.emulator import shared_lab
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "labkit"]
@@ -27,14 +27,14 @@ CLI = [sys.executable, "-m", "labkit"]
 def home(tmp_path, monkeypatch):
     """A private LABKIT_HOME with the shared lab on; its labs are stopped afterwards."""
     monkeypatch.setenv("LABKIT_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv(sandbox.SHARED_VARIABLE, "1")
+    monkeypatch.setenv(shared_lab.SHARED_VARIABLE, "1")
     monkeypatch.setenv("LABKIT_NO_NETWORK", "1")
     monkeypatch.delenv("LABKIT_EMULATOR_ATTACH", raising=False)
     monkeypatch.delenv("LABKIT_NAME", raising=False)
-    monkeypatch.delenv(sandbox.IDLE_VARIABLE, raising=False)
+    monkeypatch.delenv(shared_lab.IDLE_VARIABLE, raising=False)
     yield tmp_path / "home"
-    for name in list(sandbox.running()):
-        sandbox.stop(name)
+    for name in list(shared_lab.running()):
+        shared_lab.stop(name)
 
 
 def kernel(code: str, **env) -> str:
@@ -64,7 +64,7 @@ def test_kernels_and_a_terminal_share_one_lab(home):
                    "lab.client('iam').create_user(UserName='made-in-kernel-1')\n"
                    "print(lab.emulator.url)")
     # The first kernel has exited (a kernel restart): the lab and its state remain.
-    state = sandbox.read_state("ana")
+    state = shared_lab.read_state("ana")
     assert state and state["url"] == first.strip()
     second = kernel("import labkit; lab = labkit.start('ana', lesson='01', verbose=False)\n"
                     "iam = lab.client('iam')\n"
@@ -80,7 +80,7 @@ def test_kernels_and_a_terminal_share_one_lab(home):
                      "aws iam get-user --user-name made-in-kernel-1 --query User.UserName --output text")
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.split() == ["arn:aws:iam::123456789012:user/analyst-ana", "made-in-kernel-1"]
-    assert len(sandbox.running()) == 1
+    assert len(shared_lab.running()) == 1
 
 
 def test_two_kernels_starting_together_start_one_lab(home):
@@ -88,7 +88,7 @@ def test_two_kernels_starting_together_start_one_lab(home):
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
              for _ in range(2)]
     urls = {p.communicate(timeout=180)[0].strip() for p in procs}
-    assert len(urls) == 1 and sandbox.read_state("duo")["url"] in urls
+    assert len(urls) == 1 and shared_lab.read_state("duo")["url"] in urls
 
 
 def test_env_status_stop_without_name_use_the_one_running_lab(home):
@@ -115,46 +115,46 @@ def test_a_stale_lab_is_detected_and_cleaned(home):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     for pid in (dead.pid, os.getpid()):  # a process that is gone; one that is not a lab
-        sandbox.state_file("gone").write_text(json.dumps(
+        shared_lab.state_file("gone").write_text(json.dumps(
             {"pid": pid, "url": "http://127.0.0.1:9", "started": "x", "environ": {}}))
-        sandbox.attach_file("gone").write_text("{}")
-        assert sandbox.read_state("gone") is None
-        assert not sandbox.state_file("gone").exists() and not sandbox.attach_file("gone").exists()
+        shared_lab.attach_file("gone").write_text("{}")
+        assert shared_lab.read_state("gone") is None
+        assert not shared_lab.state_file("gone").exists() and not shared_lab.attach_file("gone").exists()
     # A lab killed outright: the next labkit.start notices and starts a new one, rebuilt.
     first = kernel("import labkit; print(labkit.start('gone', lesson='00', verbose=False).emulator.url)")
-    old = sandbox.read_state("gone")
+    old = shared_lab.read_state("gone")
     os.kill(int(old["pid"]), signal.SIGKILL)
-    _wait(lambda: sandbox.gone(int(old["pid"])))
+    _wait(lambda: shared_lab.gone(int(old["pid"])))
     out = kernel("import labkit; lab = labkit.start('gone', lesson='02', verbose=False)\n"
                  "print(lab.emulator.url); print(lab.whoami('analyst-gone'))")
     url, arn = out.strip().splitlines()[-2:]
     assert url != first.strip() and arn.endswith(":user/analyst-gone")
-    assert int(sandbox.read_state("gone")["pid"]) != int(old["pid"])
+    assert int(shared_lab.read_state("gone")["pid"]) != int(old["pid"])
 
 
 def test_an_idle_lab_stops_by_itself_but_not_while_a_kernel_is_attached(home, monkeypatch):
-    monkeypatch.setenv(sandbox.IDLE_VARIABLE, "1")
+    monkeypatch.setenv(shared_lab.IDLE_VARIABLE, "1")
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        state, _ = sandbox.ensure("idle")
-        sandbox.register_client("idle", sleeper.pid)  # a kernel that is attached but quiet
+        state, _ = shared_lab.ensure("idle")
+        shared_lab.register_client("idle", sleeper.pid)  # a kernel that is attached but quiet
         time.sleep(3)
-        assert sandbox.read_state("idle"), "stopped although a kernel was attached"
+        assert shared_lab.read_state("idle"), "stopped although a kernel was attached"
     finally:
         sleeper.kill()
         sleeper.wait()
-    _wait(lambda: sandbox.gone(int(state["pid"])), timeout=20)
-    assert sandbox.read_state("idle") is None and not sandbox.state_file("idle").exists()
-    assert "idle for" in sandbox.log_file("idle").read_text()
+    _wait(lambda: shared_lab.gone(int(state["pid"])), timeout=20)
+    assert shared_lab.read_state("idle") is None and not shared_lab.state_file("idle").exists()
+    assert "idle for" in shared_lab.log_file("idle").read_text()
 
 
 def test_upto_08_builds_every_lesson_end_state_in_the_running_lab(home):
     done = labkit_cli("emulator", "start", "--name", "up", "--upto", "08")
     assert done.returncode == 0, done.stderr
     assert "built lessons 01, 02, 03, 04, 05, 06, 07, 08" in done.stderr
-    state = sandbox.read_state("up")
+    state = shared_lab.read_state("up")
     assert state["upto"] == "08"
-    em = sandbox.attach(state)
+    em = shared_lab.attach(state)
     groups = em.client("autoscaling").describe_auto_scaling_groups(
         AutoScalingGroupNames=["up-web-asg"])["AutoScalingGroups"]
     assert groups and groups[0]["MinSize"] == 2  # lesson 05
@@ -200,11 +200,11 @@ def test_billable_builders_run_on_aws_only_when_asked(monkeypatch, capsys):
 
 def test_private_labs_when_shared_lab_is_off(home, monkeypatch):
     """make run, the tests and regrading: LABKIT_SHARED_LAB=0, an emulator in the process."""
-    monkeypatch.setenv(sandbox.SHARED_VARIABLE, "0")
+    monkeypatch.setenv(shared_lab.SHARED_VARIABLE, "0")
     out = kernel("import labkit; lab = labkit.start('solo', lesson='00', verbose=False)\n"
                  "print(type(lab.emulator).__name__, lab.shared)")
     assert out.split()[-2:] == ["Emulator", "False"]
-    assert not sandbox.state_file("solo").exists() and sandbox.running() == {}
+    assert not shared_lab.state_file("solo").exists() and shared_lab.running() == {}
 
 
 def _wait(condition, timeout: float = 10.0) -> None:

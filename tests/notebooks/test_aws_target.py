@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from labkit import runner
-from labkit.emulator import sandbox
+from labkit.emulator import shared_lab
 from labkit.target import CREDENTIAL_VARIABLES
 
 SANDBOX = "account15"
@@ -29,7 +29,7 @@ def aws_account(tmp_path_factory):
     plus the AWS target's opt-in would set it. Restored afterwards."""
     saved = dict(os.environ)
     os.environ["LABKIT_AWS_LIKE_DELAY"] = DELAY
-    state, _ = sandbox.ensure(SANDBOX, aws_like=True)
+    state, _ = shared_lab.ensure(SANDBOX, aws_like=True)
     try:
         assert state["aws_like"], "the sandbox must run in aws-like mode"
         account = json.loads(Path(state["attach_file"]).read_text())["account_id"]
@@ -40,7 +40,7 @@ def aws_account(tmp_path_factory):
         os.environ.pop("LABKIT_EMULATOR_ATTACH", None)
         yield {"out": tmp_path_factory.mktemp("aws-target"), "account": account}
     finally:
-        sandbox.stop(SANDBOX)
+        shared_lab.stop(SANDBOX)
         os.environ.clear()
         os.environ.update(saved)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labkit.emulator import sandbox
+from labkit.emulator import shared_lab
 from tests.support import notebook_kernel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,7 +18,7 @@ ORDER = ("03_access_points", "01_iam_users_and_groups", "99_teardown", "00_setup
 @pytest.mark.slow
 def test_lessons_share_one_lab_across_kernels_in_any_order(tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv(sandbox.SHARED_VARIABLE, "1")
+    monkeypatch.setenv(shared_lab.SHARED_VARIABLE, "1")
     env = {**os.environ, "LABKIT_NO_NETWORK": "1"}
     urls = set()
     try:
@@ -28,8 +28,8 @@ def test_lessons_share_one_lab_across_kernels_in_any_order(tmp_path, monkeypatch
             with notebook_kernel(nb, path.parent, env) as client:  # a new kernel per lesson
                 for index, cell in enumerate(nb.cells):
                     client.execute_cell(cell, index)  # raises CellExecutionError on failure
-            urls.add(sandbox.read_state("demo")["url"])
+            urls.add(shared_lab.read_state("demo")["url"])
         assert len(urls) == 1, "every kernel must attach to the same lab"
     finally:
-        for name in list(sandbox.running()):
-            sandbox.stop(name)
+        for name in list(shared_lab.running()):
+            shared_lab.stop(name)

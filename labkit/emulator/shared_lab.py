@@ -1,6 +1,6 @@
 """One lab per learner NAME on a machine, shared like one AWS account.
 
-The lab is a background process (``python -m labkit.emulator.sandbox --serve``)
+The lab is a background process (``python -m labkit.emulator.shared_lab --serve``)
 running the emulator. Every notebook kernel of that learner attaches to it
 (``labkit.start`` starts it first if needed), and so does a terminal after
 ``eval "$(labkit emulator env --name NAME)"``: one account, one set of
@@ -16,15 +16,15 @@ once; ``labkit emulator stop [--all]`` ends labs at any time.
 
 Everything lives in ``LABKIT_HOME/NAME/``:
 
-* ``sandbox.json``: the state (pid, URL, the client environment), written once
+* ``state.json``: the state (pid, URL, the client environment), written once
   the lab answers; a file whose process is gone, is no lab, or no longer answers
   is stale and removed by :func:`read_state`;
-* ``sandbox-attach.json``: what a kernel needs to attach (mode 0600: holds the
+* ``attach.json``: what a kernel needs to attach (mode 0600: holds the
   lab root's secret);
 * ``aws/config`` and ``aws/credentials``: the lab-local profiles every process shares;
 * ``clients/PID``: kernels using it now (the lab does not stop while one lives);
 * ``holders/PID``: shells and JupyterLab servers holding it (it stops when idle);
-* ``sandbox.log``, ``sandbox.lock``.
+* ``lab.log``, ``lab.lock``.
 
 ``make run``, the tests and regrading keep their own labs: they set
 ``LABKIT_SHARED_LAB=0`` (a private emulator per kernel, or the grader's, attached
@@ -57,11 +57,11 @@ DEFAULT_DETACH_GRACE = 10.0
 SHARED_VARIABLE = "LABKIT_SHARED_LAB"
 IDLE_VARIABLE = "LABKIT_LAB_IDLE_TIMEOUT"
 GRACE_VARIABLE = "LABKIT_LAB_DETACH_GRACE"
-_SERVE_MARK = "labkit.emulator.sandbox"
+_SERVE_MARK = "labkit.emulator.shared_lab"
 
 
 class SandboxError(RuntimeError):
-    """A sandbox command cannot do what was asked; the message says why."""
+    """A shared-lab command cannot do what was asked; the message says why."""
 
 
 def shared_enabled() -> bool:
@@ -97,15 +97,15 @@ def lab_dir(name: str) -> Path:
 
 
 def state_file(name: str) -> Path:
-    return lab_dir(name) / "sandbox.json"
+    return lab_dir(name) / "state.json"
 
 
 def log_file(name: str) -> Path:
-    return lab_dir(name) / "sandbox.log"
+    return lab_dir(name) / "lab.log"
 
 
 def attach_file(name: str) -> Path:
-    return lab_dir(name) / "sandbox-attach.json"
+    return lab_dir(name) / "attach.json"
 
 
 def files_folder(name: str) -> Path:
@@ -186,7 +186,7 @@ def read_state(name: str) -> dict | None:
 def running() -> dict[str, dict]:
     """{NAME: state} of every lab running under LABKIT_HOME (stale ones cleaned)."""
     home = config.labkit_home()
-    names = sorted(p.parent.name for p in home.glob("*/sandbox.json")) if home.exists() else []
+    names = sorted(p.parent.name for p in home.glob("*/state.json")) if home.exists() else []
     states = {name: read_state(name) for name in names}
     return {name: state for name, state in states.items() if state}
 
@@ -211,7 +211,7 @@ def _locked(name: str):
     """One starter at a time per NAME (two kernels opened together start one lab)."""
     import fcntl
 
-    lock = lab_dir(name) / "sandbox.lock"
+    lock = lab_dir(name) / "lab.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
     with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
