@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.files import write_private
+from labkit.files import private_folder, write_private
 
 
 def mask(secret: str | None, keep: int = 4) -> str:
@@ -92,7 +92,7 @@ class LabFiles:
 
     def _write(self, path: Path, parser: configparser.ConfigParser) -> None:
         # Atomic and private: a crash never leaves half a credentials file behind.
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         text = io.StringIO()
         parser.write(text)
         write_private(path, text.getvalue())

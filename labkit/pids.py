@@ -1,17 +1,30 @@
-"""Is a process still there? (Used to tell live lab folders and sandboxes from stale ones.)"""
+"""Is a process still there, and what does it run? (Tells live labs from stale ones.)
+
+psutil answers on every platform labkit runs on; a zombie (ended, not yet reaped by
+its parent) counts as ended, and a process of another user as alive.
+"""
 from __future__ import annotations
 
-import os
+from typing import List, Optional
+
+import psutil
 
 
 def alive(pid: int) -> bool:
-    """True if process ``pid`` exists (even if owned by someone else)."""
+    """True if process ``pid`` exists and has not ended (even if owned by someone else)."""
     if pid <= 0:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    return True
+
+
+def command_line(pid: int) -> Optional[List[str]]:
+    """The argv of process PID, or None when it has ended or may not be read."""
+    try:
+        return psutil.Process(pid).cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None

@@ -6,8 +6,9 @@ deliveries and event records. Each service that has such paths answers them in
 its folder's ``control.py`` (``handle(environ, start_response)``) under
 ``/labkit-api/<folder>/``, found through the service registry. The endpoint is no
 AWS API: it answers only requests made directly to the emulator's own loopback
-URL (http://127.0.0.1:PORT), never through an AWS host name or a TLS tunnel, and
-otherwise passes the request on. An untrusted listener's clients (a graded
+URL (http://127.0.0.1:PORT) with the lab's token (the proxy checks it, see
+labkit.emulator.proxy), never through an AWS host name or a TLS tunnel; moto's
+``/moto-api/`` likewise. An untrusted listener's clients (a graded
 kernel) get none of it, nor moto's /moto-api/.
 
 Client side: :func:`call_control` (an Emulator, an AttachedEmulator or a URL).
@@ -41,7 +42,12 @@ class ControlEndpoint:
             return json_response(start_response, 403, {
                 "error": f"{path!r} is the emulator operator's, not open to "
                          "a graded notebook's kernel"})
-        if not path.startswith(CONTROL_PREFIX) or not _direct(environ):
+        if path.startswith(OPERATOR_PREFIXES) and not _direct(environ):
+            return json_response(start_response, 403, {
+                "error": f"{path!r} answers only on the lab's own loopback URL "
+                         "(http://127.0.0.1:PORT, with the lab's token), not through an AWS "
+                         "host name"})
+        if not path.startswith(CONTROL_PREFIX):
             return self.app(environ, start_response)
         from labkit.emulator import services
 
@@ -81,13 +87,13 @@ def call_control(emulator: Union[object, str], method: str, path: str,
     import urllib.error
     import urllib.request
 
-    url = emulator if isinstance(emulator, str) else getattr(emulator, "url", None)
-    if not url:
-        raise TypeError(f"needs an Emulator, an AttachedEmulator or the emulator's URL, "
-                        f"not {emulator!r}")
+    from labkit.emulator.proxy import TOKEN_HEADER
+
+    url, token = _url_and_token(emulator)
     data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None
+    headers = {"Content-Type": "application/json", **({TOKEN_HEADER: token} if token else {})}
     request = urllib.request.Request(url.rstrip("/") + path, method=method, data=data,
-                                     headers={"Content-Type": "application/json"})
+                                     headers=headers)
     # Straight to loopback: the lab's HTTP(S)_PROXY variables point at the emulator itself.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
@@ -97,3 +103,17 @@ def call_control(emulator: Union[object, str], method: str, path: str,
         detail = exc.read().decode("utf-8", "replace")
         raise RuntimeError(f"the emulator at {url} refused {method} {path} ({exc.code}): "
                            f"{detail}") from None
+
+
+def _url_and_token(emulator) -> tuple:
+    """(plain URL, token) of an Emulator, an AttachedEmulator or a proxy URL with the token."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(emulator, str):
+        url = getattr(emulator, "url", None)
+        if not url:
+            raise TypeError(f"needs an Emulator, an AttachedEmulator or the emulator's URL, "
+                            f"not {emulator!r}")
+        return url, getattr(emulator, "token", None)
+    parts = urlsplit(emulator)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port}", parts.password

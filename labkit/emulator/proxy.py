@@ -9,9 +9,20 @@ learner's boto3 clients, the `aws` CLI) works unchanged, as in CloudShell.
 Only AWS host names are served. Any other destination is refused, so a lab in
 emulator mode cannot reach the internet through us, and nothing ever leaves
 the machine: we never open an outbound connection.
+
+A lab answers its learner only. Loopback is shared by every user of the machine
+(a JupyterHub host) and reachable from any web page the learner opens, so each
+request must carry the lab's token, which only its learner can read (a 0600 file):
+proxied requests as ``Proxy-Authorization: Basic`` (the proxy URL
+``http://lab:TOKEN@127.0.0.1:PORT`` that labkit sets makes botocore, the aws CLI and
+every client built on them send it), direct ones (the control paths) as
+``X-Labkit-Token``. A browser's cross-site request (an ``Origin`` header) is refused
+whatever it carries.
 """
 from __future__ import annotations
 
+import base64
+import hmac
 import io
 import socket
 import ssl
@@ -26,6 +37,10 @@ from labkit.emulator.tls import CertificateAuthority
 #: Host name suffixes the emulator answers for.
 AWS_HOST_SUFFIXES = (".amazonaws.com", ".api.aws", ".sagemaker.aws", ".amazonaws.com.cn")
 MAX_BODY = 5 * 1024**3  # S3's single PUT limit
+#: The user name in the proxy URL; the password is the lab's token.
+PROXY_USER = "lab"
+#: The header a direct (non-proxied) request to the lab carries the token in.
+TOKEN_HEADER = "X-Labkit-Token"
 
 
 def is_aws_host(host: str) -> bool:
@@ -45,6 +60,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
     # --- tunnel set-up -------------------------------------------------
     def do_CONNECT(self) -> None:
         host, _, _port = self.path.rpartition(":")
+        if not self._admitted(proxied=True):
+            return
         if not is_aws_host(host):
             self._refuse(host)
             return
@@ -63,13 +80,43 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.close_connection = False
 
     def _refuse(self, host: str) -> None:
-        body = (
-            f"labkit emulator: refused a connection to {host!r}. The lab runs offline and "
-            "only answers AWS endpoints; nothing is sent to the internet.\n"
-        ).encode()
-        self.send_response(403, "Forbidden")
+        self._close_with(403, "Forbidden",
+                         f"labkit emulator: refused a connection to {host!r}. The lab runs "
+                         "offline and only answers AWS endpoints; nothing is sent to the internet.")
+
+    def _admitted(self, proxied: bool) -> bool:
+        """Whether this request may use the lab; if not, answer why and close."""
+        token = getattr(self.server, "token", None)
+        if token is None:
+            return True  # a listener only one client can reach (a grader's kernel gate)
+        if self.headers.get("Origin") is not None:
+            self._close_with(403, "Forbidden",
+                             "labkit emulator: refused a request from a web page (it has an "
+                             "Origin header). A lab answers its learner's own clients only.")
+            return False
+        if proxied:
+            given = _basic_password(self.headers.get("Proxy-Authorization", ""))
+        else:
+            given = self.headers.get(TOKEN_HEADER, "")
+        if given and hmac.compare_digest(given.encode(), token.encode()):
+            return True
+        where = ("Proxy-Authorization (the HTTPS_PROXY URL labkit sets holds it)" if proxied
+                 else f"the {TOKEN_HEADER} header")
+        self._close_with(407 if proxied else 401,
+                         "Proxy Authentication Required" if proxied else "Unauthorized",
+                         f"labkit emulator: this lab answers only requests carrying its token in "
+                         f"{where}; it is in the lab's files, readable by its learner only. "
+                         "Use the environment `labkit emulator env` prints, or labkit.start().",
+                         [("Proxy-Authenticate", 'Basic realm="labkit lab"')] if proxied else [])
+        return False
+
+    def _close_with(self, code: int, reason: str, text: str, headers=()) -> None:
+        body = (text + "\n").encode()
+        self.send_response(code, reason)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
+        for key, value in headers:
+            self.send_header(key, value)
         self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
@@ -81,6 +128,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         tunnel_host = getattr(self, "_tunnel_host", None)
         host = self.headers.get("Host") or url.netloc or tunnel_host or ""
         hostname = host.split(":")[0]
+        # Inside a tunnel the CONNECT was admitted; otherwise each request shows the token.
+        if tunnel_host is None and not self._admitted(proxied=bool(url.scheme)):
+            return
         if tunnel_host is None and url.scheme and not is_aws_host(hostname):
             self._refuse(hostname)  # plain-HTTP proxying to a non-AWS host
             return
@@ -165,6 +215,18 @@ class ProxyHandler(BaseHTTPRequestHandler):
             sys.stderr.write("labkit emulator: " + format % args + "\n")
 
 
+def _basic_password(header: str) -> str:
+    """The password of a ``Basic`` credentials header, or "" when there is none."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[2]
+
+
 def _read_chunked(rfile) -> bytes:
     chunks = []
     while True:
@@ -211,9 +273,10 @@ class ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, app: Callable, ca: CertificateAuthority, port: int = 0, verbose=False):
+    def __init__(self, app: Callable, ca: CertificateAuthority, port: int = 0, verbose=False,
+                 token: str | None = None):
         super().__init__(("127.0.0.1", port), ProxyHandler)
-        self.app, self.ca, self.verbose = app, ca, verbose
+        self.app, self.ca, self.verbose, self.token = app, ca, verbose, token
         self._thread: threading.Thread | None = None
 
     @property
@@ -240,3 +303,11 @@ class ProxyServer(ThreadingHTTPServer):
         exc = sys.exc_info()[1]
         if not isinstance(exc, (ConnectionError, socket.timeout, ssl.SSLError)):
             super().handle_error(request, client_address)
+
+
+def proxy_url(url: str, token: str | None) -> str:
+    """URL as a proxy URL that carries TOKEN (clients send it as Proxy-Authorization)."""
+    if not token:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{PROXY_USER}:{token}@{rest}"

@@ -54,6 +54,8 @@ class Emulator:
         self.account_id = config.EMULATOR_ACCOUNT_ID
         self.enforce = enforce
         self.root = _new_root_credentials()
+        #: What every request to this lab must carry (labkit.emulator.proxy): its learner's only.
+        self.token = secrets.token_urlsafe(24)
         self._port, self._verbose = port, verbose
         self._server = None
         #: time.monotonic() of the last request served: a shared lab stops when idle.
@@ -71,7 +73,8 @@ class Emulator:
         app = make_app(root_access_key_id=self.root.access_key_id,
                        root_secret_access_key=self.root.secret_access_key, enforce=self.enforce)
         ca = CertificateAuthority(self.home / "tls")
-        self._server = ProxyServer(self._noting_activity(app), ca, port=self._port, verbose=self._verbose).start()
+        self._server = ProxyServer(self._noting_activity(app), ca, port=self._port,
+                                   verbose=self._verbose, token=self.token).start()
         return self
 
     def _noting_activity(self, app):
@@ -108,6 +111,13 @@ class Emulator:
         return self._server.url
 
     @property
+    def proxy_url(self) -> str:
+        """The URL clients use as their HTTPS proxy: it carries the lab's token."""
+        from labkit.emulator.proxy import proxy_url
+
+        return proxy_url(self.url, self.token)
+
+    @property
     def ca_bundle(self) -> Path:
         return self.home / "tls" / "ca.pem"
 
@@ -124,8 +134,8 @@ class Emulator:
         """What another process needs to attach (holds the lab root's secret: keep private)."""
         from labkit.emulator import aws_like
 
-        return {"url": self.url, "ca_bundle": str(self.ca_bundle), "account_id": self.account_id,
-                "aws_like": aws_like.enabled(),
+        return {"url": self.url, "token": self.token, "ca_bundle": str(self.ca_bundle),
+                "account_id": self.account_id, "aws_like": aws_like.enabled(),
                 "root_access_key_id": self.root.access_key_id,
                 "root_secret_access_key": self.root.secret_access_key}
 
@@ -146,17 +156,17 @@ class Emulator:
             aws_secret_access_key=secret_access_key,
             region_name=region or config.region(),
         )
-        proxies = {"https": self.url, "http": self.url}
+        proxies = {"https": self.proxy_url, "http": self.proxy_url}
         return session.client(service, config=Config(proxies=proxies), verify=str(self.ca_bundle))
 
     def client_environ(self) -> dict[str, str]:
         """Environment variables that route AWS clients (boto3, the CLI) here."""
         loopback = "127.0.0.1,localhost,::1"
         return {
-            "HTTPS_PROXY": self.url,
-            "https_proxy": self.url,
-            "HTTP_PROXY": self.url,
-            "http_proxy": self.url,
+            "HTTPS_PROXY": self.proxy_url,
+            "https_proxy": self.proxy_url,
+            "HTTP_PROXY": self.proxy_url,
+            "http_proxy": self.proxy_url,
             "NO_PROXY": loopback,
             "no_proxy": loopback,
             "AWS_CA_BUNDLE": str(self.ca_bundle),
@@ -179,6 +189,8 @@ class AttachedEmulator:
     def __init__(self, description: dict):
         self.url = description["url"]
         self.port = int(self.url.rsplit(":", 1)[1])
+        #: None for a listener only this client can reach (a grader's kernel gate).
+        self.token = description.get("token")
         self.ca_bundle = Path(description["ca_bundle"])
         self.account_id = description["account_id"]
         self.root = RootCredentials(description["root_access_key_id"],
@@ -188,6 +200,7 @@ class AttachedEmulator:
 
     client_environ = Emulator.client_environ
     client = Emulator.client
+    proxy_url = Emulator.proxy_url
 
 
 #: When set, labkit.start() attaches to the emulator described in this JSON file

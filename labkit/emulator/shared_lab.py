@@ -44,8 +44,8 @@ import time
 from pathlib import Path
 
 from labkit import config
-from labkit.files import write_private
-from labkit.pids import alive
+from labkit.files import private_folder, write_private
+from labkit.pids import alive, command_line
 
 START_TIMEOUT = 180  # seconds for the background process to answer
 #: Seconds without a request and without a live attached kernel before a lab stops.
@@ -127,24 +127,17 @@ def gone(pid: int) -> bool:
     that starter's zombie until reaped: reap it if it is ours, and never count a zombie."""
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
-    if not alive(pid):
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False  # no /proc (not Linux): alive() is all we know
-    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+    return not alive(pid)
 
 
 def _is_lab_process(pid: int) -> bool:
     """The pid is alive and runs a lab (not another program that reused the pid)."""
     if gone(pid):
         return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return True  # no /proc (not Linux): trust the pid
-    return _SERVE_MARK in cmdline and "--serve" in cmdline
+    argv = command_line(pid)
+    if argv is None:
+        return not gone(pid)  # alive but unreadable (another user's): trust the pid
+    return _SERVE_MARK in " ".join(argv) and "--serve" in argv
 
 
 def _answers(url: str, timeout: float = 2.0) -> bool:
@@ -211,8 +204,7 @@ def _locked(name: str):
     """One starter at a time per NAME (two kernels opened together start one lab)."""
     import fcntl
 
-    lock = lab_dir(name) / "lab.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock = private_folder(lab_dir(name)) / "lab.lock"
     with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -241,7 +233,7 @@ def ensure(name: str, timeout: float | None = None,
 
 def _launch(name: str, timeout: float, aws_like: bool = False) -> dict:
     log = log_file(name)
-    log.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(log.parent)
     command = [sys.executable, "-m", _SERVE_MARK, "--serve", name, str(timeout)]
     # The lab must not inherit real credentials, nor a private-lab switch meant for a test.
     from labkit.target import scrub_environment

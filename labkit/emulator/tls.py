@@ -41,7 +41,9 @@ class CertificateAuthority:
         self._lock = threading.Lock()
 
     def _load_or_create(self):
-        self.folder.mkdir(parents=True, exist_ok=True)
+        from labkit.files import private_folder
+
+        private_folder(self.folder)  # the CA's private key never leaves a 0700 folder
         # A lock file so that two kernels starting at once agree on one CA.
         with open(self.folder / ".ca.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

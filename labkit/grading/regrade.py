@@ -596,6 +596,16 @@ def _run_batch(todo, out: Path, jobs: int, settings: Settings, hide, progress: b
     # spawn, not fork: each worker imports the check code as it is on disk now, and
     # inherits no state (sys.modules, registry, threads) from the calling process.
     context = multiprocessing.get_context("spawn")
+    # What is refused without running (a symbolic link, too large) needs no worker: its row
+    # says why even when the batch runs out of time or workers.
+    for submission in (s for s in todo if s.problem):
+        write_result(out, submission, _finish(_new_result(submission), "invalid",
+                                              submission.problem, [], submission))
+        bar.update(1)
+    todo = [s for s in todo if not s.problem]
+    if not todo:
+        bar.close()
+        return
     pending = deque(todo)
     deadline = time.monotonic() + batch_deadline(len(todo), jobs, settings)
     per_job = settings.timeout + CHECK_MARGIN

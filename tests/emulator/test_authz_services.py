@@ -147,7 +147,7 @@ def test_role_session_gets_the_roles_policies_and_session_policy(em, user):
         return boto3.session.Session(
             aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"], region_name="us-east-1",
-        ).client(service, config=Config(proxies={"https": em.url}), verify=str(em.ca_bundle))
+        ).client(service, config=Config(proxies={"https": em.proxy_url}), verify=str(em.ca_bundle))
 
     assert session  # the credentials came back
     ident = client("sts").get_caller_identity()
@@ -300,7 +300,7 @@ def test_presigned_url_is_decided_for_its_signer(em, user):
     root.put_object(Bucket=f"{name}-presign", Key="report.csv", Body=b"r")
     url = em.client("s3", key, secret).generate_presigned_url(
         "get_object", Params={"Bucket": f"{name}-presign", "Key": "report.csv"})
-    proxies = {"https": em.url}
+    proxies = {"https": em.proxy_url}
     denied = requests.get(url, proxies=proxies, verify=str(em.ca_bundle), timeout=30)
     assert denied.status_code == 403 and b"<Code>AccessDenied</Code>" in denied.content
     em.client("iam").put_user_policy(UserName=name, PolicyName="get", PolicyDocument=policy(

@@ -2,10 +2,10 @@
 import pytest
 
 from labkit import cli
-from labkit.emulator import aws_like, sandbox
+from labkit.emulator import aws_like, shared_lab
 
 
-def test_start_passes_aws_like_to_the_sandbox_and_status_shows_it(monkeypatch, capsys):
+def test_start_passes_aws_like_to_the_shared_lab_and_status_shows_it(monkeypatch, capsys):
     seen = {}
     state = {"pid": 1, "name": "ada", "upto": None, "url": "http://127.0.0.1:1", "aws_like": True,
              "started": "now", "environ": {"AWS_REGION": "us-east-1"}, "profiles": ["default"]}
@@ -13,10 +13,10 @@ def test_start_passes_aws_like_to_the_sandbox_and_status_shows_it(monkeypatch, c
     def fake_ensure(name, timeout=None, aws_like=False):
         seen.update(name=name, aws_like=aws_like)
         return state, True
-    monkeypatch.setattr(sandbox, "ensure", fake_ensure)
-    monkeypatch.setattr(sandbox, "running", lambda: {"ada": state})
-    monkeypatch.setattr(sandbox, "live_clients", lambda name: [])
-    monkeypatch.setattr(sandbox, "profiles", lambda name: ["default"])
+    monkeypatch.setattr(shared_lab, "ensure", fake_ensure)
+    monkeypatch.setattr(shared_lab, "running", lambda: {"ada": state})
+    monkeypatch.setattr(shared_lab, "live_clients", lambda name: [])
+    monkeypatch.setattr(shared_lab, "profiles", lambda name: ["default"])
     assert cli.main(["emulator", "start", "--name", "ada", "--aws-like"]) == 0
     assert seen == {"name": "ada", "aws_like": True}
     assert cli.main(["emulator", "start", "--name", "ada"]) == 0

@@ -130,7 +130,7 @@ def test_plot_has_cpu_and_capacity(lab):
 def test_simulation_needs_an_emulator_it_can_reach(lab):
     assert lab_ec2.can_simulate(lab)
     # Attached emulators (graders, the sandbox) simulate through their control endpoint.
-    attached = SimpleNamespace(target="emulator", emulator=SimpleNamespace(url=lab.emulator.url),
+    attached = SimpleNamespace(target="emulator", emulator=SimpleNamespace(url=lab.emulator.url, token=lab.emulator.token),
                                name="x")
     assert lab_ec2.can_simulate(attached)
     on_aws = SimpleNamespace(target="aws", emulator=None, name="x")

@@ -19,6 +19,7 @@ from moto.core.utils import utcnow
 from moto.moto_api._internal import mock_random
 
 from labkit.emulator import aws_like
+from labkit.emulator.patching import replace
 
 MAX_RECORDS = 100
 
@@ -54,10 +55,10 @@ def install() -> None:
             return original_active(self)
         return [s for s in self.instance_states if s.lifecycle_state in ("InService", "Pending")]
 
-    FakeAutoScalingGroup.active_instances = active_instances
+    replace(FakeAutoScalingGroup, "active_instances", active_instances)
     set_desired_capacity._labkit_aws_like = True
-    FakeAutoScalingGroup.set_desired_capacity = set_desired_capacity
-    AutoScalingResponse.describe_scaling_activities = describe_scaling_activities
+    replace(FakeAutoScalingGroup, "set_desired_capacity", set_desired_capacity)
+    replace(AutoScalingResponse, "describe_scaling_activities", describe_scaling_activities)
 
 
 def _log(backend) -> list[dict]:

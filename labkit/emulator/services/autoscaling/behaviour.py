@@ -39,6 +39,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_api._internal import mock_random
 from moto.utilities.utils import get_partition
 
+from labkit.emulator.patching import replace
 from labkit.emulator.services.cloudwatch import behaviour as cloudwatch
 from labkit.policy.matching import parse_arn
 
@@ -122,8 +123,8 @@ def _patch_zone_balance() -> None:
             self.instance_states = victims + [s for s in self.instance_states if s not in victims]
         return original_set(self, new_capacity)
 
-    FakeAutoScalingGroup.replace_autoscaling_group_instances = replace_autoscaling_group_instances
-    FakeAutoScalingGroup.set_desired_capacity = set_desired_capacity
+    replace(FakeAutoScalingGroup, "replace_autoscaling_group_instances", replace_autoscaling_group_instances)
+    replace(FakeAutoScalingGroup, "set_desired_capacity", set_desired_capacity)
 
 
 def _is_mixed(group: FakeAutoScalingGroup) -> bool:
@@ -207,9 +208,9 @@ def _patch_capacity_validation() -> None:
                 f"{group.min_size} for the AutoScalingGroup.")
         return original_set(self)
 
-    AutoScalingResponse.create_auto_scaling_group = create_auto_scaling_group
-    AutoScalingResponse.update_auto_scaling_group = update_auto_scaling_group
-    AutoScalingResponse.set_desired_capacity = set_desired_capacity
+    replace(AutoScalingResponse, "create_auto_scaling_group", create_auto_scaling_group)
+    replace(AutoScalingResponse, "update_auto_scaling_group", update_auto_scaling_group)
+    replace(AutoScalingResponse, "set_desired_capacity", set_desired_capacity)
 
 
 # --- scaling policies -------------------------------------------------------
@@ -236,10 +237,10 @@ def _policy_alarms(policy: FakeScalingPolicy) -> list[dict[str, str]]:
 
 
 def _patch_policies() -> None:
-    FakeScalingPolicy.arn = property(_policy_arn)
-    FakeScalingPolicy.policy_arn = FakeScalingPolicy.arn
-    FakeScalingPolicy.alarms = property(_policy_alarms)
-    FakeScalingPolicy.execute = _execute
+    replace(FakeScalingPolicy, "arn", property(_policy_arn))
+    replace(FakeScalingPolicy, "policy_arn", FakeScalingPolicy.arn)
+    replace(FakeScalingPolicy, "alarms", property(_policy_alarms), adds=True)
+    replace(FakeScalingPolicy, "execute", _execute)
     original_put = AutoScalingBackend.put_scaling_policy
     original_delete = AutoScalingBackend.delete_policy
     original_delete_group = AutoScalingBackend.delete_auto_scaling_group
@@ -291,11 +292,11 @@ def _patch_policies() -> None:
                  None if threshold is None else float(threshold))
         return EmptyResult()
 
-    AutoScalingBackend.put_scaling_policy = put_scaling_policy
-    AutoScalingBackend.delete_policy = delete_policy
-    AutoScalingBackend.delete_auto_scaling_group = delete_auto_scaling_group
-    AutoScalingResponse.put_scaling_policy = put_scaling_policy_response
-    AutoScalingResponse.execute_policy = execute_policy
+    replace(AutoScalingBackend, "put_scaling_policy", put_scaling_policy)
+    replace(AutoScalingBackend, "delete_policy", delete_policy)
+    replace(AutoScalingBackend, "delete_auto_scaling_group", delete_auto_scaling_group)
+    replace(AutoScalingResponse, "put_scaling_policy", put_scaling_policy_response)
+    replace(AutoScalingResponse, "execute_policy", execute_policy)
 
 
 def _tracked_metric(policy: FakeScalingPolicy) -> tuple[str, str, str, list[dict[str, str]]]:
@@ -480,5 +481,5 @@ def _patch_target_groups() -> None:
             if group.target_group_arns:
                 self.update_attached_target_groups(name)
 
-    AutoScalingBackend.update_attached_target_groups = update_attached_target_groups
-    AutoScalingBackend.notify_terminate_instances = notify_terminate_instances
+    replace(AutoScalingBackend, "update_attached_target_groups", update_attached_target_groups)
+    replace(AutoScalingBackend, "notify_terminate_instances", notify_terminate_instances)

@@ -14,6 +14,7 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 
 from labkit.emulator import aws_like
+from labkit.emulator.patching import replace
 
 
 class ResourceConflict(LambdaClientError):
@@ -53,6 +54,6 @@ def install() -> None:
         return answer
 
     create_function._labkit_aws_like = True
-    LambdaBackend.create_function = create_function
-    LambdaBackend.invoke = invoke_function
-    LambdaFunction.get_configuration = get_configuration
+    replace(LambdaBackend, "create_function", create_function)
+    replace(LambdaBackend, "invoke", invoke_function)
+    replace(LambdaFunction, "get_configuration", get_configuration)

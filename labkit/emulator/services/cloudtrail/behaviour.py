@@ -23,6 +23,7 @@ from moto.cloudtrail.models import cloudtrail_backends
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.core.exceptions import JsonRESTError
 
+from labkit.emulator.patching import replace
 from labkit.emulator.services.cloudtrail import delivery, lookup, trails
 from labkit.emulator.services.cloudtrail.store import STORE
 
@@ -189,7 +190,7 @@ def _wrap(name: str, handler) -> None:
         return handler(original, self)
 
     setattr(patched, _PATCHED, True)
-    setattr(CloudTrailResponse, name, patched)
+    replace(CloudTrailResponse, name, patched)
 
 
 def _reset_forgets_events() -> None:
@@ -208,12 +209,12 @@ def _reset_forgets_events() -> None:
         return result
 
     setattr(reset, _PATCHED, True)
-    type(backend).reset = reset
+    replace(type(backend), "reset", reset)
 
 
 def install() -> None:
     """Patch moto's CloudTrail as described above (idempotent) and start delivering."""
-    CloudTrailResponse.lookup_events = lookup_events
+    replace(CloudTrailResponse, "lookup_events", lookup_events, adds=True)  # moto has no LookupEvents
     _wrap("create_trail", _create_trail)
     _wrap("delete_trail", _delete_trail)
     _wrap("put_event_selectors", _put_event_selectors)

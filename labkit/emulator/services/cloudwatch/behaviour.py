@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from labkit.config import EMULATOR_ACCOUNT_ID, region as default_region
+from labkit.emulator.patching import replace
 
 #: Handler signature: (action_arn, alarm, context) -> True if it handled the ARN.
 ActionHandler = Callable[[str, Any, "ActionContext"], bool]
@@ -95,7 +96,7 @@ def install() -> None:
             run_actions(self.alarms[alarm_name], ActionContext(state=state_value))
 
     set_alarm_state._labkit = True
-    CloudWatchBackend.set_alarm_state = set_alarm_state
+    replace(CloudWatchBackend, "set_alarm_state", set_alarm_state)
 
 
 def run_actions(alarm: Any, context: ActionContext) -> list[str]:

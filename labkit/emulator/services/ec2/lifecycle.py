@@ -11,6 +11,7 @@ from __future__ import annotations
 from moto.ec2.models.instances import InstanceBackend, InstanceState
 
 from labkit.emulator import aws_like
+from labkit.emulator.patching import replace
 
 PENDING, RUNNING = ("pending", 0), ("running", 16)
 SHUTTING_DOWN, TERMINATED = ("shutting-down", 32), ("terminated", 48)
@@ -37,8 +38,8 @@ def install() -> None:
         return done
 
     run_instances._labkit_aws_like = True
-    InstanceBackend.run_instances = run_instances
-    InstanceBackend.terminate_instances = terminate_instances
+    replace(InstanceBackend, "run_instances", run_instances)
+    replace(InstanceBackend, "terminate_instances", terminate_instances)
 
 
 def _step(instance, final: tuple[str, int], meanwhile: tuple[str, int]) -> None:

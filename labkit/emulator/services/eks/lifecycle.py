@@ -11,6 +11,7 @@ from __future__ import annotations
 from moto.eks.models import EKSBackend
 
 from labkit.emulator import aws_like
+from labkit.emulator.patching import replace
 
 
 def install() -> None:
@@ -41,5 +42,5 @@ def install() -> None:
         return cluster
 
     create_cluster._labkit_aws_like = True
-    EKSBackend.create_cluster = create_cluster
-    EKSBackend.delete_cluster = delete_cluster
+    replace(EKSBackend, "create_cluster", create_cluster)
+    replace(EKSBackend, "delete_cluster", delete_cluster)

@@ -19,6 +19,7 @@ from moto.autoscaling.models import AutoScalingBackend
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
 
 from labkit.emulator import aws_like
+from labkit.emulator.patching import replace
 
 _by_group = threading.local()
 
@@ -56,9 +57,9 @@ def install() -> None:
             _by_group.on = False
 
     register_targets._labkit_aws_like = True
-    FakeTargetGroup.register = register_targets
-    FakeTargetGroup.health_for = target_health
-    AutoScalingBackend.update_attached_target_groups = update_attached_target_groups
+    replace(FakeTargetGroup, "register", register_targets)
+    replace(FakeTargetGroup, "health_for", target_health)
+    replace(AutoScalingBackend, "update_attached_target_groups", update_attached_target_groups)
 
 
 def _coming_up(group, target, ec2_backend) -> bool:

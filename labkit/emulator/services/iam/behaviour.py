@@ -24,6 +24,8 @@ import threading
 from moto.iam.models import AWSManagedPolicy, IAMBackend, PolicyVersion
 from moto.utilities.utils import get_partition
 
+from labkit.emulator.patching import replace
+
 _PROTOTYPES: list[AWSManagedPolicy] | None = None
 _CONTAINERS: tuple[str, ...] | None = None
 _LOCK = threading.Lock()
@@ -40,7 +42,7 @@ def install() -> None:
     if getattr(IAMBackend._init_aws_policies, "_labkit", False):
         return
     _init_aws_policies._labkit = True
-    IAMBackend._init_aws_policies = _init_aws_policies
+    replace(IAMBackend, "_init_aws_policies", _init_aws_policies)
 
 
 def _init_aws_policies(self: IAMBackend) -> list[AWSManagedPolicy]:
@@ -153,8 +155,8 @@ def _install_user_boundaries() -> None:
     from moto.iam.models import User
     from moto.iam.responses import IamResponse
 
-    User.permissions_boundary_arn = None
-    User.permissions_boundary = property(_user_boundary)
+    replace(User, "permissions_boundary_arn", None, adds=True)
+    replace(User, "permissions_boundary", property(_user_boundary), adds=True)
 
     def put_boundary(self):
         put_user_permissions_boundary(self.backend, self._get_param("UserName"),
@@ -177,14 +179,14 @@ def _install_user_boundaries() -> None:
             self.backend.get_user(self._get_param("UserName")).permissions_boundary_arn = boundary
         return result
 
-    IamResponse.put_user_permissions_boundary = put_boundary
-    IamResponse.delete_user_permissions_boundary = delete_boundary
-    IamResponse.create_user = create_user
+    replace(IamResponse, "put_user_permissions_boundary", put_boundary, adds=True)
+    replace(IamResponse, "delete_user_permissions_boundary", delete_boundary, adds=True)
+    replace(IamResponse, "create_user", create_user)
     transformers = dict(IamResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER)
     from moto.core.serialize import return_if_not_empty, never_return
 
     transformers["GetUserResponse.User.PermissionsBoundary"] = return_if_not_empty
     transformers["CreateUserResponse.User.PermissionsBoundary"] = return_if_not_empty
     transformers["ListUsersResponse.Users.User.PermissionsBoundary"] = never_return
-    IamResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER = transformers
+    replace(IamResponse, "RESPONSE_KEY_PATH_TO_TRANSFORMER", transformers)
     _boundaries_installed = True

@@ -25,6 +25,7 @@ import threading
 
 from labkit.emulator import aws_like
 from labkit.emulator.authz import identity
+from labkit.emulator.patching import replace
 from labkit.emulator.request import READ_PREFIXES, request_of
 
 _lock = threading.Lock()
@@ -53,7 +54,7 @@ def install() -> None:
         return key
 
     create_access_key._labkit_aws_like = True
-    IAMBackend.create_access_key = create_access_key
+    replace(IAMBackend, "create_access_key", create_access_key)
 
 
 def view(caller, access_key_id):

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 
+from labkit.emulator.patching import replace
+
 _INSTALLED = []
 
 
@@ -41,6 +43,10 @@ def managed_key_policy(account: str, region: str, service: str) -> str:
     })
 
 
+def _no_moto_policy_check(key, action) -> None:
+    """moto's own key-policy check: labkit's gateway has decided every KMS call already."""
+
+
 def install() -> None:
     """Apply the patches above once. Idempotent."""
     if _INSTALLED:
@@ -49,7 +55,7 @@ def install() -> None:
     from moto.kms import responses
     from moto.kms.models import KmsBackend
 
-    responses.validate_policy = lambda key, action: None
+    replace(responses, "validate_policy", _no_moto_policy_check)
     original = KmsBackend._generate_default_keys
 
     def generate_default_keys(self, alias_name):
@@ -61,9 +67,9 @@ def install() -> None:
             key.key_manager = "AWS"
         return key_id
 
-    KmsBackend._generate_default_keys = generate_default_keys
+    replace(KmsBackend, "_generate_default_keys", generate_default_keys)
     for name in ("disable_key", "enable_key", "cancel_key_deletion", "schedule_key_deletion"):
-        setattr(KmsBackend, name, _by_key_id(getattr(KmsBackend, name)))
+        replace(KmsBackend, name, _by_key_id(getattr(KmsBackend, name)))
     _INSTALLED.append(True)
 
 

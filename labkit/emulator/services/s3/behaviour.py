@@ -32,6 +32,7 @@ from moto.s3.responses import S3Response
 from moto.s3control.models import S3ControlBackend, s3control_backends
 from moto.s3control.responses import S3ControlResponse
 
+from labkit.emulator.patching import replace
 from labkit.emulator.services.s3 import access_points as s3_access_points
 from labkit.emulator.services.s3.acl import requested_acl
 from labkit.emulator.services.s3.errors import (
@@ -76,7 +77,7 @@ def install() -> None:
         "get_access_point_policy_status",
         s3_access_points.policy_status_response,
     )
-    s3_responses.bucket_policy_is_public = _policy_is_public_or_false
+    replace(s3_responses, "bucket_policy_is_public", _policy_is_public_or_false)
     _defer_bucket_policies_to_labkit()
 
 
@@ -84,13 +85,15 @@ def _defer_bucket_policies_to_labkit() -> None:
     """moto evaluates bucket policies itself on object calls, ignoring conditions (a Deny
     "unless encrypted" denies even encrypted uploads) and principals. The pipeline has
     already decided every request with labkit.policy, so moto is made to agree with it."""
-    from moto.iam.access_control import PermissionResult
     from moto.s3.models import FakeBucket
 
-    def get_permission(self, action: str, resource: str):
-        return PermissionResult.PERMITTED  # decided before moto saw the request
+    replace(FakeBucket, "get_permission", _permitted)
 
-    FakeBucket.get_permission = get_permission
+
+def _permitted(self, action: str, resource: str):
+    from moto.iam.access_control import PermissionResult
+
+    return PermissionResult.PERMITTED  # decided before moto saw the request
 
 
 def _wrap(owner: type, name: str, replacement: Callable[..., Any]) -> None:
@@ -109,7 +112,7 @@ def _wrap(owner: type, name: str, replacement: Callable[..., Any]) -> None:
         return replacement(original, *args, **kwargs)
 
     setattr(patched, _PATCHED, True)
-    setattr(owner, name, patched)
+    replace(owner, name, patched)
 
 
 # --- defaults for new buckets ------------------------------------------------

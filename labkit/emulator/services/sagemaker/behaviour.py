@@ -41,6 +41,8 @@ from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.utilities.utils import get_partition
 
+from labkit.emulator.patching import replace
+
 _LIVE = ("Pending", "InService", "Updating")
 _ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -51,8 +53,8 @@ def install() -> None:
         return
     _patch_domain()
     for name, func in _OPERATIONS.items():
-        setattr(SageMakerResponse, name, func)
-    SageMakerResponse._labkit_sagemaker = True
+        replace(SageMakerResponse, name, func, adds=True)  # Studio operations moto lacks
+    replace(SageMakerResponse, "_labkit_sagemaker", True, adds=True)
 
 
 # --- state ------------------------------------------------------------------
@@ -141,9 +143,9 @@ def _patch_domain() -> None:
             del studio.apps[key]
         return original_delete(self, domain_id, retention_policy)
 
-    sm_models.Domain.__init__ = __init__
-    SageMakerModelBackend.describe_domain = describe_domain
-    SageMakerModelBackend.delete_domain = delete_domain
+    replace(sm_models.Domain, "__init__", __init__)
+    replace(SageMakerModelBackend, "describe_domain", describe_domain)
+    replace(SageMakerModelBackend, "delete_domain", delete_domain)
 
 
 # --- user profiles ----------------------------------------------------------

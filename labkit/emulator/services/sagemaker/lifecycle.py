@@ -16,6 +16,7 @@ from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
 from labkit.emulator import aws_like
+from labkit.emulator.patching import replace
 from labkit.emulator.services.sagemaker import behaviour
 
 
@@ -28,7 +29,7 @@ def install() -> None:
                                     ("space", "spaces", "SpaceName")):
         _wrap_record(kind, table, name_param)
     _wrap_apps()
-    SageMakerResponse._labkit_aws_like = True
+    replace(SageMakerResponse, "_labkit_aws_like", True, adds=True)
 
 
 def _becomes(record: dict, frm: str, to: str):
@@ -61,8 +62,8 @@ def _wrap_domain() -> None:
             aws_like.later(lambda: self.domains.pop(domain_id, None)
                            if self.domains.get(domain_id) is domain else None)
 
-    SageMakerModelBackend.create_domain = create_domain
-    SageMakerModelBackend.delete_domain = delete_domain
+    replace(SageMakerModelBackend, "create_domain", create_domain)
+    replace(SageMakerModelBackend, "delete_domain", delete_domain)
 
 
 def _wrap_record(kind: str, table: str, name_param: str) -> None:
@@ -91,8 +92,8 @@ def _wrap_record(kind: str, table: str, name_param: str) -> None:
             aws_like.later(lambda: rows.pop(k, None) if rows.get(k) is record else None)
         return answer
 
-    setattr(SageMakerResponse, f"create_{kind}", created)
-    setattr(SageMakerResponse, f"delete_{kind}", deleted)
+    replace(SageMakerResponse, f"create_{kind}", created)
+    replace(SageMakerResponse, f"delete_{kind}", deleted)
 
 
 def _wrap_apps() -> None:
@@ -114,5 +115,5 @@ def _wrap_apps() -> None:
             aws_like.later(_becomes(record, "Deleting", "Deleted"))
         return answer
 
-    SageMakerResponse.create_app = create_app
-    SageMakerResponse.delete_app = delete_app
+    replace(SageMakerResponse, "create_app", create_app)
+    replace(SageMakerResponse, "delete_app", delete_app)

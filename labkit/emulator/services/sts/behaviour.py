@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from labkit.emulator.patching import replace
+
 _TAG_PARAM = re.compile(r"^Tags\.member\.(\d+)\.(Key|Value)$")
 _installed = False
 
@@ -40,5 +42,5 @@ def install() -> None:
             session.labkit_session_tags = tags
         return result
 
-    TokenResponse.assume_role = assume_role
+    replace(TokenResponse, "assume_role", assume_role)
     _installed = True

@@ -90,18 +90,21 @@ def test_evaluating_before_the_data_changes_nothing(emulator):
 
     _emulated_group(emulator, "early-asg")
     # At T0 only one of the three periods has data: not enough to alarm.
-    out = evaluate_alarms(emulator.url, now=T0, account_id=EMULATOR_ACCOUNT_ID)
+    out = evaluate_alarms(emulator, now=T0, account_id=EMULATOR_ACCOUNT_ID)
     high = next(t for t in out if t.alarm_name.startswith("TargetTracking-early-asg-AlarmHigh"))
     assert high.new_state != "ALARM"
     assert _desired(emulator, "early-asg") == 1
 
 
-def _post(url, body: bytes, proxy=None):
+def _post(url, body: bytes, proxy=None, token=None):
     import urllib.error
     import urllib.request
 
+    from labkit.emulator.proxy import TOKEN_HEADER
+
     handler = urllib.request.ProxyHandler({"http": proxy} if proxy else {})
-    request = urllib.request.Request(url, data=body, method="POST")
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={TOKEN_HEADER: token} if token else {})
     try:
         with urllib.request.build_opener(handler).open(request, timeout=30) as response:
             return response.status, response.read()
@@ -113,11 +116,14 @@ def test_control_endpoint_rejects_bad_input(emulator):
     from labkit.emulator import evaluate_alarms
     from labkit.emulator.services.cloudwatch.control import EVALUATE_ALARMS_PATH
 
-    status, body = _post(emulator.url + EVALUATE_ALARMS_PATH, b'{"now": "yesterday"}')
+    status, body = _post(emulator.url + EVALUATE_ALARMS_PATH, b'{"now": "yesterday"}',
+                         token=emulator.token)
     assert status == 400 and b"not an ISO 8601 time" in body
-    status, body = _post(emulator.url + EVALUATE_ALARMS_PATH, b'{"when": "2026-01-01T00:00:00"}')
+    status, body = _post(emulator.url + EVALUATE_ALARMS_PATH, b'{"when": "2026-01-01T00:00:00"}',
+                         token=emulator.token)
     assert status == 400 and b"unknown field" in body
-    status, body = _post(emulator.url + EVALUATE_ALARMS_PATH, b'{"account_id": 5}')
+    status, body = _post(emulator.url + EVALUATE_ALARMS_PATH, b'{"account_id": 5}',
+                         token=emulator.token)
     assert status == 400 and b"account_id must be a string" in body
     with pytest.raises(TypeError, match="Emulator"):
         evaluate_alarms(object())
@@ -127,8 +133,8 @@ def test_control_endpoint_is_not_reachable_through_an_aws_host(emulator):
     from labkit.emulator.services.cloudwatch.control import EVALUATE_ALARMS_PATH
 
     url = f"http://monitoring.{DEFAULT_REGION}.amazonaws.com{EVALUATE_ALARMS_PATH}"
-    status, body = _post(url, b"{}", proxy=emulator.url)
-    assert status != 200 and b"transitions" not in body
+    status, body = _post(url, b"{}", proxy=emulator.proxy_url)
+    assert status == 403 and b"transitions" not in body
 
 
 @pytest.fixture(scope="module")

@@ -127,7 +127,7 @@ def test_role_session_has_session_context_and_no_token(em, world):
     session = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
                                     aws_secret_access_key=creds["SecretAccessKey"],
                                     aws_session_token=creds["SessionToken"], region_name="us-east-1")
-    s3 = session.client("s3", config=Config(proxies={"https": em.url}), verify=str(em.ca_bundle))
+    s3 = session.client("s3", config=Config(proxies={"https": em.proxy_url}), verify=str(em.ca_bundle))
     s3.list_objects_v2(Bucket=BUCKET)
     ident = last("ListObjects").record["userIdentity"]
     assert ident["type"] == "AssumedRole"
@@ -205,7 +205,7 @@ def test_anonymous_s3_requests_are_recorded_as_aws_account_anonymous(em, world):
     from botocore.config import Config
 
     s3 = boto3.session.Session(region_name="us-east-1").client(
-        "s3", config=Config(signature_version=UNSIGNED, proxies={"https": em.url}),
+        "s3", config=Config(signature_version=UNSIGNED, proxies={"https": em.proxy_url}),
         verify=str(em.ca_bundle))
     with pytest.raises(ClientError):
         s3.get_object(Bucket=BUCKET, Key="d/x.csv")

@@ -256,8 +256,11 @@ def test_log_files_are_encrypted_by_the_bucket_default(world):
 
 def test_control_paths_over_http(world):
     _trail(world)
+    from labkit.emulator.proxy import TOKEN_HEADER
+
     url = world.url
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    opener.addheaders = [(TOKEN_HEADER, world.token)]
     request = urllib.request.Request(url + control.DELIVER_PATH, method="POST", data=b"{}")
     with opener.open(request, timeout=30) as response:
         trails = [d["trail"] for d in json.loads(response.read())["deliveries"]]
@@ -272,7 +275,7 @@ def test_control_paths_over_http(world):
         with pytest.raises(urllib.error.HTTPError) as caught:
             opener.open(urllib.request.Request(url + path, method=method), timeout=30)
         assert caught.value.code == code
-    assert control.events(url, since=0)  # the client, as an attached process uses it
+    assert control.events(world.proxy_url, since=0)  # over HTTP, as an attached process
 
 
 def test_trails_with_the_aws_cli(world, tmp_path):

@@ -72,7 +72,7 @@ def _session(em, creds):
 
 
 def _client(em, session, service):
-    return session.client(service, config=Config(proxies={"https": em.url}),
+    return session.client(service, config=Config(proxies={"https": em.proxy_url}),
                           verify=str(em.ca_bundle))
 
 

@@ -272,7 +272,7 @@ def _role_session(em, prefix, role_name, session_policy=None):
     session = boto3.session.Session(
         aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"], region_name="us-east-1")
-    return role_arn, session.client("kms", config=Config(proxies={"https": em.url}),
+    return role_arn, session.client("kms", config=Config(proxies={"https": em.proxy_url}),
                                     verify=str(em.ca_bundle))
 
 

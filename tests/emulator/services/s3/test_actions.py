@@ -251,7 +251,7 @@ def test_anonymous_request_needs_a_public_grant(em):
         "RestrictPublicBuckets": False})
     anon = boto3.session.Session(region_name="us-east-1").client(
         "s3", verify=str(em.ca_bundle),
-        config=Config(signature_version=UNSIGNED, proxies={"https": em.url}))
+        config=Config(signature_version=UNSIGNED, proxies={"https": em.proxy_url}))
     err = denied(lambda: anon.get_object(Bucket=BUCKET, Key="pub.txt"))
     assert err["Code"] == "AccessDenied" and err["Message"] == "Access Denied"
     # A policy naming the account is not public: still denied.
@@ -263,7 +263,7 @@ def test_anonymous_request_needs_a_public_grant(em):
     # Anonymous callers never reach other services.
     sts = boto3.session.Session(region_name="us-east-1").client(
         "sts", verify=str(em.ca_bundle),
-        config=Config(signature_version=UNSIGNED, proxies={"https": em.url}))
+        config=Config(signature_version=UNSIGNED, proxies={"https": em.proxy_url}))
     with pytest.raises(ClientError) as info:
         sts.get_caller_identity()
     assert info.value.response["Error"]["Code"] == "MissingAuthenticationToken"
@@ -282,7 +282,7 @@ def test_restrict_public_buckets_blocks_anonymous_access(em):
     put_bucket_policy(em, allow("s3:GetObject", f"arn:aws:s3:::{BUCKET}/*", Principal="*"))
     anon = boto3.session.Session(region_name="us-east-1").client(
         "s3", verify=str(em.ca_bundle),
-        config=Config(signature_version=UNSIGNED, proxies={"https": em.url}))
+        config=Config(signature_version=UNSIGNED, proxies={"https": em.proxy_url}))
     assert anon.get_object(Bucket=BUCKET, Key="pub.txt")["Body"].read() == b"p"
     root.put_public_access_block(Bucket=BUCKET, PublicAccessBlockConfiguration={
         "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,

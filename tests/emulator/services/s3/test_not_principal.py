@@ -86,7 +86,7 @@ def test_role_session_named_by_its_assumed_role_arn(em, bucket):
         return boto3.session.Session(
             aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"], region_name="us-east-1").client(
-            "s3", config=Config(proxies={"https": em.url}), verify=str(em.ca_bundle))
+            "s3", config=Config(proxies={"https": em.proxy_url}), verify=str(em.ca_bundle))
 
     s3_as("named").list_objects_v2(Bucket=bucket)
     assert code(lambda: s3_as("other").list_objects_v2(Bucket=bucket)) == "AccessDenied"
