@@ -95,11 +95,18 @@ class Call:
         return [Permission(action, resource, ctx, None, account)
                 for action, resource, ctx in generic.checks(self.req, account, self.caller.arn)]
 
-    def serve_generic(self, then: Optional[Callable[[], None]] = None) -> Iterable[bytes]:
-        """Decide the action and resources generic.checks finds, then forward to moto."""
+    def serve_generic(self, then: Optional[Callable[[], None]] = None,
+                      validate: Optional[Callable[[], Optional[errors.Response]]] = None
+                      ) -> Iterable[bytes]:
+        """Decide the action and resources generic.checks finds, then forward to moto.
+        VALIDATE, once the caller is allowed (AWS authorizes before it validates), may
+        answer with the service's error for a request AWS would refuse and moto accepts."""
         refusal = self.first_refusal(self.generic_permissions())
         if refusal is not None:
             return refusal
+        problem = validate() if validate is not None else None
+        if problem is not None:
+            return self.send(problem)
         why = None if self.caller.is_root else generic.unmapped_reason(self.req)
         if why is not None:
             return self.undecided(why)

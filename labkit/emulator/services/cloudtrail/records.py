@@ -25,14 +25,19 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from labkit import config
 from labkit.emulator.request import AwsRequest
+from labkit.emulator.services.cloudtrail import kms_records
 from labkit.emulator.services.cloudtrail.store import Event
 from labkit.policy.matching import parse_arn
 
 EVENT_VERSION = "1.11"
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
-#: Parameter names (lower-case, without _ or -) whose values are secrets.
+#: Parameter names (lower-case, without _ or -) whose values are secrets: AWS logs its
+#: placeholder in their place.
 _SECRET_WORDS = ("secret", "password", "sessiontoken", "securitytoken", "privatekey",
                  "keymaterial", "webidentitytoken", "samlassertion")
+#: ... and those AWS leaves out of the record altogether (CreateAccessKey's and
+#: AssumeRole's secret access key; KMS's plaintext and ciphertext, see kms_records).
+_ABSENT_WORDS = ("secretaccesskey", "plaintext", "ciphertextblob")
 #: Parameters that are part of the signature, never the request.
 _SIGNATURE_PARAMS = {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
                      "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
@@ -76,7 +81,8 @@ _ARN_TYPES = {("iam", "user"): "AWS::IAM::User", ("iam", "group"): "AWS::IAM::Gr
               ("lambda", "function"): "AWS::Lambda::Function",
               ("ecr", "repository"): "AWS::ECR::Repository",
               ("eks", "cluster"): "AWS::EKS::Cluster",
-              ("s3", "accesspoint"): "AWS::S3::AccessPoint"}
+              ("s3", "accesspoint"): "AWS::S3::AccessPoint",
+              ("kms", "key"): "AWS::KMS::Key"}
 
 
 # ----------------------------------------------------------------------------- time
@@ -181,7 +187,8 @@ def event_source(service: str) -> str:
 
 
 def is_read_only(name: str) -> bool:
-    return name.startswith(_READ_PREFIXES)
+    # KMS's cryptographic operations read a key: AWS records them readOnly (Encrypt too).
+    return name.startswith(_READ_PREFIXES) or name in kms_records.CRYPTO_OPERATIONS
 
 
 # ----------------------------------------------------------------------------- secrets
@@ -191,11 +198,17 @@ def _is_secret(name: str) -> bool:
     return any(word in flat for word in _SECRET_WORDS)
 
 
+def _is_absent(name: str) -> bool:
+    flat = name.lower().replace("_", "").replace("-", "")
+    return any(word in flat for word in _ABSENT_WORDS)
+
+
 def scrub(value: Any) -> Any:
-    """VALUE with every secret-looking field replaced by AWS's placeholder."""
+    """VALUE without the fields AWS leaves out, and every other secret-looking field
+    replaced by AWS's placeholder."""
     if isinstance(value, dict):
         return {k: (HIDDEN if _is_secret(str(k)) and v not in (None, "") else scrub(v))
-                for k, v in value.items()}
+                for k, v in value.items() if not _is_absent(str(k))}
     if isinstance(value, list):
         return [scrub(v) for v in value]
     return value
@@ -205,10 +218,15 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:] if name else name
 
 
+#: Request members whose values are documents or user-chosen keys, recorded as written.
+_AS_WRITTEN = ("Document", "Policy", "EncryptionContext")
+
+
 def camel_keys(value: Any) -> Any:
-    """VALUE with every dict key in CloudTrail's lowerCamelCase (policy documents kept as written)."""
+    """VALUE with every dict key in CloudTrail's lowerCamelCase (policy documents and the
+    learner's own maps, such as an encryption context, kept as written)."""
     if isinstance(value, dict):
-        return {_camel(k): (v if k.endswith(("Document", "Policy")) else camel_keys(v))
+        return {_camel(k): (v if k.endswith(_AS_WRITTEN) else camel_keys(v))
                 for k, v in value.items()}
     if isinstance(value, list):
         return [camel_keys(v) for v in value]
@@ -425,6 +443,12 @@ def build(req: AwsRequest, caller, t, status: int, headers: Dict[str, str], body
     data = is_data_event(req, t)
     account = caller.account_id or config.EMULATOR_ACCOUNT_ID
     found, names = resources(req, t, account, checked)
+    parameters = request_parameters(req, t)
+    responses = response_elements(req, t, status, headers, body, read_only)
+    if kms_records.is_crypto(req.service, name):
+        parameters = kms_records.request_parameters(name, parameters,
+                                                    kms_records.key_arns(checked))
+        responses = None
     recipient = account
     if data or (req.service == "s3" and found):
         recipient = found[-1].get("accountId") or account
@@ -437,8 +461,8 @@ def build(req: AwsRequest, caller, t, status: int, headers: Dict[str, str], body
         "awsRegion": req.region,
         "sourceIPAddress": req.source_ip,
         "userAgent": (req.header("user-agent") or "")[:1024],
-        "requestParameters": request_parameters(req, t),
-        "responseElements": response_elements(req, t, status, headers, body, read_only),
+        "requestParameters": parameters,
+        "responseElements": responses,
     }
     code, message = error_of(status, headers, body)
     if code is not None:

@@ -1,11 +1,13 @@
 """IAM as the pipeline serves it: Simulate* answered by labkit.policy (moto's simulator
-ignores conditions and boundaries), cached policies forgotten after every write."""
+ignores conditions and boundaries), policy size quotas enforced (quotas.py), cached
+policies forgotten after every write."""
 from __future__ import annotations
 
 from labkit.emulator.authz import identity
 from labkit.emulator.authz.call import Call
 from labkit.emulator.request import READ_PREFIXES
-from labkit.emulator.services.iam import simulate
+from labkit.emulator.authz import errors
+from labkit.emulator.services.iam import quotas, simulate
 
 
 def handle(call: Call):
@@ -13,4 +15,12 @@ def handle(call: Call):
     if op in simulate.OPERATIONS:
         refusal = call.first_refusal(call.generic_permissions())
         return refusal if refusal is not None else call.send(simulate.handle(call.req))
-    return call.serve_generic(then=None if op.startswith(READ_PREFIXES) else identity.bump)
+    if op.startswith(READ_PREFIXES):
+        return call.serve_generic()
+    return call.serve_generic(then=identity.bump, validate=lambda: _quota_error(call))
+
+
+def _quota_error(call: Call):
+    params = {k: v[0] for k, v in call.req.params.items() if v}
+    found = quotas.problem(call.req.operation or "", params, call.caller.account_id)
+    return errors.error(call.req, 409, *found) if found is not None else None

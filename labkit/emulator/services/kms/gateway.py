@@ -87,10 +87,25 @@ def handle(call: Call):
             problem = state_error(need.operation, need.key)
             if problem is not None:
                 return call.send(authz_errors.error(req, 400, *problem))
-    problem = _policy_problem(op, body, caller, req, base) or _window_problem(op, body)
+    problem = (_policy_problem(op, body, caller, req, base) or _window_problem(op, body)
+               or _reserved_alias_problem(op, body))
     if problem is not None:
         return call.send(authz_errors.error(req, 400, *problem))
     return call.forward()
+
+
+#: KMS developer guide, "Create aliases": the alias/aws/ prefix is reserved for AWS managed
+#: keys. moto refuses only the aliases it pre-creates; AWS refuses the whole prefix.
+RESERVED_ALIAS_PREFIX = "alias/aws/"
+
+
+def _reserved_alias_problem(op: str, body: dict) -> Optional[errors.Error]:
+    name = body.get("AliasName")
+    if op not in ("CreateAlias", "UpdateAlias", "DeleteAlias") or not isinstance(name, str) \
+            or not name.startswith(RESERVED_ALIAS_PREFIX):
+        return None
+    return ("NotAuthorizedException", f"{name}: the alias name cannot begin with "
+            f"{RESERVED_ALIAS_PREFIX}; that prefix is reserved for AWS managed keys")
 
 
 def _window_problem(op: str, body: dict) -> Optional[errors.Error]:

@@ -120,7 +120,11 @@ def test_role_session_has_session_context_and_no_token(em, world):
     assume = last("AssumeRole").record
     text = json.dumps(assume)
     assert creds["SecretAccessKey"] not in text and creds["SessionToken"] not in text
-    assert assume["responseElements"]["credentials"]["secretAccessKey"] == HIDDEN
+    # AWS leaves the secret key out of the record (not a placeholder); labkit also hides the
+    # session token, which AWS prints, so that no part of a credential is in the trail.
+    assert "secretAccessKey" not in assume["responseElements"]["credentials"]
+    assert assume["responseElements"]["credentials"]["sessionToken"] == HIDDEN
+    assert assume["responseElements"]["credentials"]["accessKeyId"] == creds["AccessKeyId"]
     import boto3
     from botocore.config import Config
 
@@ -154,8 +158,9 @@ def test_secret_keys_and_passwords_never_reach_a_record(em, world):
     assert em.root.secret_access_key not in everything
     profile = last("CreateLoginProfile").record
     assert profile["requestParameters"]["password"] == HIDDEN
-    assert last("CreateAccessKey").record["responseElements"]["accessKey"][
-        "secretAccessKey"] == HIDDEN
+    recorded_key = last("CreateAccessKey").record["responseElements"]["accessKey"]
+    assert "secretAccessKey" not in recorded_key  # as AWS's CreateAccessKey record
+    assert recorded_key["accessKeyId"] == created["AccessKeyId"]
 
 
 def test_unknown_keys_are_not_recorded(em):
@@ -212,3 +217,88 @@ def test_anonymous_s3_requests_are_recorded_as_aws_account_anonymous(em, world):
     r = last("GetObject").record
     assert r["userIdentity"] == {"type": "AWSAccount", "principalId": "", "accountId": "anonymous"}
     assert r["errorCode"] == "AccessDenied" and r["recipientAccountId"] == ACCOUNT
+
+
+def test_kms_records_name_the_key_and_never_hold_the_data(em, world):
+    """KMS developer guide, "Logging AWS KMS API calls with AWS CloudTrail": the Encrypt,
+    Decrypt, GenerateDataKey and ReEncrypt examples (ct-encrypt, ct-decrypt, ...): the
+    plaintext and ciphertext are omitted, encryptionAlgorithm is always there,
+    responseElements is null, readOnly true, and the key is the record's resource."""
+    import base64
+
+    kms = em.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    other = kms.create_key()["KeyMetadata"]
+    context = {"Department": "Engineering"}
+    plaintext = b"card 4111-1111-1111-1111"
+    blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=plaintext,
+                       EncryptionContext=context)["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob, EncryptionContext=context)["Plaintext"] == plaintext
+    data_key = kms.generate_data_key(KeyId=key["Arn"], KeySpec="AES_256")
+    moved = kms.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext=context,
+                           DestinationKeyId=other["KeyId"])["CiphertextBlob"]
+    everything = json.dumps([e.record for e in STORE.newest_first()])
+    for secret in (plaintext, blob, data_key["Plaintext"], data_key["CiphertextBlob"], moved):
+        assert base64.b64encode(secret).decode() not in everything
+    assert plaintext.decode() not in everything
+    for name in ("Encrypt", "Decrypt", "GenerateDataKey"):
+        record = last(name).record
+        assert record["readOnly"] is True and record["responseElements"] is None, name
+        assert record["requestParameters"]["keyId"] == key["Arn"], name
+        assert {"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": key["Arn"]} in record[
+            "resources"], name
+    assert last("Decrypt").record["requestParameters"] == {
+        "keyId": key["Arn"], "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        "encryptionContext": context}
+    assert last("GenerateDataKey").record["requestParameters"]["keySpec"] == "AES_256"
+    reencrypt = last("ReEncrypt").record
+    assert reencrypt["readOnly"] is True and reencrypt["responseElements"] is None
+    assert reencrypt["requestParameters"]["destinationKeyId"] == other["KeyId"]
+
+
+_SECRET_NAMES = ("secret", "password", "token", "privatekey", "plaintext", "ciphertext")
+
+
+def _walk(value, path=""):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _walk(inner, f"{path}.{key}")
+            yield f"{path}.{key}", inner
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            yield from _walk(inner, f"{path}[{i}]")
+
+
+def test_no_recorded_field_of_any_service_holds_a_secret(em, world):
+    """Every field of every record made so far in this module (IAM, STS, S3, KMS calls
+    above): one named like a secret is absent or AWS's placeholder, never a value."""
+    records = [e.record for e in STORE.newest_first()]
+    assert len({r["eventSource"] for r in records}) >= 4
+    leaks = []
+    for record in records:
+        for path, value in _walk(record):
+            name = path.rsplit(".", 1)[-1].lower()
+            if name in ("accesskeyid", "sessioncontext", "sessionissuer"):
+                continue
+            if any(word in name for word in _SECRET_NAMES) and value not in (None, "", HIDDEN):
+                leaks.append((record["eventName"], path))
+    assert leaks == []
+
+
+def test_a_kms_refusal_behind_an_s3_read_is_the_reason_recorded(em, world):
+    """The decision that refused a request is its reason, wherever it was made: a GetObject
+    of an SSE-KMS object the caller may read but not decrypt fails on kms:Decrypt (S3
+    user guide, "Using SSE-KMS": the requester needs kms:Decrypt on the key)."""
+    kms, s3 = em.client("kms"), em.client("s3")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    s3.create_bucket(Bucket="ct-kms-reason")
+    s3.put_object(Bucket="ct-kms-reason", Key="k", Body=b"x", ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=key)
+    reader = user_with_policy(em, "ct-no-decrypt", [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])
+    with pytest.raises(ClientError):
+        em.client("s3", *reader).get_object(Bucket="ct-kms-reason", Key="k")
+    event = last("GetObject")
+    assert event.record["errorCode"] == "AccessDenied"
+    assert "kms:Decrypt" in event.reason and key in event.reason
+    assert "s3:GetObject" not in event.reason
