@@ -33,6 +33,15 @@ def find_role(role_arn: str):
     return next((r for r in list(roles.values()) if r.arn == role_arn), None)
 
 
+def max_session_duration(role_arn: str, account_id) -> int:
+    """The role's MaxSessionDuration in seconds (3600 when unset or unknown)."""
+    role = find_role(role_arn or "")
+    try:
+        return int(getattr(role, "max_session_duration", None) or 3600)
+    except (TypeError, ValueError):
+        return 3600
+
+
 def trust_context(req: AwsRequest) -> dict:
     ctx = {}
     for param, key in (("ExternalId", "sts:ExternalId"), ("RoleSessionName", "sts:RoleSessionName"),

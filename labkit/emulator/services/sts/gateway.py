@@ -30,7 +30,38 @@ def _assume_role(call: Call):
     record(Permission("sts:AssumeRole", call.req.param("RoleArn") or "*"), decision)
     if not decision.allowed:
         return call.deny(decision)
+    problem = duration_problem(call.req.param("DurationSeconds"), call.req.param("RoleArn"),
+                               call.caller)
+    if problem is not None:
+        return call.send(errors.error(call.req, 400, "ValidationError", problem))
     return call.forward(then=identity.bump)
+
+
+#: STS API reference, AssumeRole, DurationSeconds: 900 seconds up to the role's maximum
+#: session duration (IAM's MaxSessionDuration, 1 to 12 hours, 1 by default); a role
+#: session assuming a role (role chaining) gets at most one hour.
+MIN_DURATION, CHAINED_MAX = 900, 3600
+
+
+def duration_problem(given, role_arn, caller: Caller):
+    """The ValidationError message for a DurationSeconds AWS refuses, else None."""
+    if given in (None, ""):
+        return None
+    try:
+        seconds = int(given)
+    except ValueError:
+        return (f"1 validation error detected: Value '{given}' at 'durationSeconds' failed "
+                "to satisfy constraint: Member must be a number")
+    if seconds < MIN_DURATION:
+        return (f"1 validation error detected: Value '{seconds}' at 'durationSeconds' failed "
+                f"to satisfy constraint: Member must have value greater than or equal to "
+                f"{MIN_DURATION}")
+    if caller.kind == "assumed-role" and seconds > CHAINED_MAX:
+        return ("The requested DurationSeconds exceeds the 1 hour session limit for roles "
+                "assumed by role chaining.")
+    if seconds > actions.max_session_duration(role_arn, caller.account_id):
+        return "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+    return None
 
 
 def _root_caller_identity(caller: Caller) -> errors.Response:
