@@ -16,6 +16,7 @@ step imports a service's module.
 """
 from __future__ import annotations
 
+import time
 from typing import Callable, Optional
 
 from labkit import config
@@ -69,6 +70,9 @@ class AuthorizationMiddleware:
                                           self.root_secret_access_key)
             if secret is not None and not signature.matches(req, environ, secret):
                 return _send(start_response, errors.bad_signature(req, req.access_key_id))
+            late = signature.timing_problem(req, time.time())
+            if late is not None:
+                return _send(start_response, errors.error(req, *late))
         for _service, recorder in services.with_module("recorder"):
             recorder.note(environ, req, caller)  # authenticated: it will be recorded
         if caller.is_anonymous and req.service not in ANONYMOUS_SERVICES:

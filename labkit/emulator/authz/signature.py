@@ -120,3 +120,51 @@ def secret_for(access_key_id: str, root_access_key_id: Optional[str],
 
     found = find_key(access_key_id)
     return found[1].secret_access_key if found else None
+
+
+# --- time: presigned URL lifetimes and clock skew (S3) -------------------------------------
+#: S3 user guide, "Sharing objects with presigned URLs": a SigV4 presigned URL lives at most
+#: seven days; S3 refuses a signed request whose time is more than 15 minutes off its own.
+MAX_PRESIGNED_SECONDS = 7 * 24 * 3600
+MAX_SKEW_SECONDS = 15 * 60
+
+
+def timing_problem(req: AwsRequest, now: float) -> Optional[tuple]:
+    """(status, code, message) when S3 would refuse REQ for its times, else None."""
+    if req.service != "s3":
+        return None
+    if "X-Amz-Signature" in req.query:
+        return _presigned_problem(req, now)
+    expires = req.query.get("Expires", [""])[0]
+    if "Signature" in req.query and expires.isdigit() and now > int(expires):
+        return 403, "AccessDenied", "Request has expired"  # a SigV2 presigned URL
+    stamp = _epoch(req.headers.get("x-amz-date", ""))
+    if stamp is not None and abs(now - stamp) > MAX_SKEW_SECONDS:
+        return (403, "RequestTimeTooSkewed",
+                "The difference between the request time and the current time is too large.")
+    return None
+
+
+def _presigned_problem(req: AwsRequest, now: float) -> Optional[tuple]:
+    expires = req.query.get("X-Amz-Expires", [""])[0]
+    signed_at = _epoch(req.query.get("X-Amz-Date", [""])[0])
+    if not expires.isdigit() or signed_at is None:
+        return (400, "AuthorizationQueryParametersError",
+                "X-Amz-Expires should be a number" if signed_at is not None else
+                "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
+    if int(expires) > MAX_PRESIGNED_SECONDS:
+        return (400, "AuthorizationQueryParametersError",
+                f"X-Amz-Expires must be less than a week (in seconds) that is "
+                f"{MAX_PRESIGNED_SECONDS}")
+    if now > signed_at + int(expires):
+        return 403, "AccessDenied", "Request has expired"
+    return None
+
+
+def _epoch(stamp: str) -> Optional[float]:
+    from datetime import datetime, timezone
+
+    try:
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None

@@ -1,5 +1,5 @@
 """IAM as the pipeline serves it: Simulate* answered by labkit.policy (moto's simulator
-ignores conditions and boundaries), policy size quotas enforced (quotas.py), cached
+ignores conditions and boundaries), policy size quotas and delete conflicts enforced (quotas.py, conflicts.py), cached
 policies forgotten after every write."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from labkit.emulator.authz import identity
 from labkit.emulator.authz.call import Call
 from labkit.emulator.request import READ_PREFIXES
 from labkit.emulator.authz import errors
-from labkit.emulator.services.iam import quotas, simulate
+from labkit.emulator.services.iam import conflicts, quotas, simulate
 
 
 def handle(call: Call):
@@ -22,5 +22,6 @@ def handle(call: Call):
 
 def _quota_error(call: Call):
     params = {k: v[0] for k, v in call.req.params.items() if v}
-    found = quotas.problem(call.req.operation or "", params, call.caller.account_id)
+    op, account = call.req.operation or "", call.caller.account_id
+    found = quotas.problem(op, params, account) or conflicts.problem(op, params, account)
     return errors.error(call.req, 409, *found) if found is not None else None

@@ -79,3 +79,30 @@ def test_a_caller_without_permission_is_denied_before_any_quota(em):
         other.put_user_policy(UserName="quota-nobody", PolicyName="p",
                               PolicyDocument=_sized(5000))
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_deleting_what_is_still_in_use_is_a_delete_conflict(em):
+    """IAM API reference, DeleteUser and DeleteGroup: what the entity holds goes first."""
+    iam = em.client("iam")
+    iam.create_user(UserName="conflict-user")
+    iam.create_group(GroupName="conflict-group")
+    iam.add_user_to_group(GroupName="conflict-group", UserName="conflict-user")
+    with pytest.raises(ClientError) as refused:
+        iam.delete_group(GroupName="conflict-group")
+    assert refused.value.response["Error"] == {
+        "Code": "DeleteConflict", "Message": "Cannot delete entity, must remove users from "
+        "group first.", "Type": "Sender"}
+    key = iam.create_access_key(UserName="conflict-user")["AccessKey"]["AccessKeyId"]
+    iam.put_user_policy(UserName="conflict-user", PolicyName="p", PolicyDocument=_sized(100))
+    with pytest.raises(ClientError) as refused:
+        iam.delete_user(UserName="conflict-user")
+    assert refused.value.response["Error"]["Message"] == (
+        "Cannot delete entity, must delete access keys first.")
+    iam.delete_access_key(UserName="conflict-user", AccessKeyId=key)
+    with pytest.raises(ClientError) as refused:
+        iam.delete_user(UserName="conflict-user")
+    assert "must delete policies first" in refused.value.response["Error"]["Message"]
+    iam.delete_user_policy(UserName="conflict-user", PolicyName="p")
+    iam.remove_user_from_group(GroupName="conflict-group", UserName="conflict-user")
+    iam.delete_group(GroupName="conflict-group")
+    iam.delete_user(UserName="conflict-user")
