@@ -77,6 +77,51 @@ def key_users(lab):
     return "engineers encrypt without reading, analysts decrypt without writing"
 
 
+@check("09.separation", points=3,
+       hint="The admin's AdministratorAccess reaches the key through the account statement: "
+            "look at explicit Deny statements with aws:PrincipalArn in a key policy (KMS "
+            "developer guide, \"Key policies\" and \"Best practices: separation of duties\")")
+def separation(lab):
+    """The admin, with AdministratorAccess, cannot use the key on data nor give itself use;
+    the key works through S3 on the analysis bucket only."""
+    import json
+
+    meta, n = _key(lab), lab.names
+    kms, admin_kms = lab.client("kms"), lab.client("kms", n.admin_user)
+    blob = kms.encrypt(KeyId=meta["Arn"], Plaintext=b"probe")["CiphertextBlob"]
+    admin_self = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": keys.user_arn(lab, n.admin_user)},
+        "Action": "kms:*", "Resource": "*"}]}
+    attacks = {
+        "decrypt with KMS directly": (admin_kms.decrypt, dict(CiphertextBlob=blob),
+                                      "kms:Decrypt"),
+        "read an SSE-KMS object through S3": (
+            lab.client("s3", n.admin_user).get_object,
+            dict(Bucket=n.analysis_bucket, Key=keys.CURATED_KEY), "kms:Decrypt"),
+        "rewrite the key policy to name itself": (
+            admin_kms.put_key_policy, dict(KeyId=meta["Arn"], PolicyName="default",
+                                           Policy=json.dumps(admin_self)), "kms:PutKeyPolicy"),
+        "grant itself Decrypt": (
+            admin_kms.create_grant, dict(KeyId=meta["Arn"], Operations=["Decrypt"],
+                                         GranteePrincipal=keys.user_arn(lab, n.admin_user)),
+            "kms:CreateGrant"),
+    }
+    for what, (call, params, action) in attacks.items():
+        code, message = keys.attempt(call, **params)
+        if not _denied(code, message, action):
+            raise Fail(f"{n.admin_user} can {what} ({code}): administering the key must not "
+                       "mean using it")
+    code, message = keys.attempt(
+        lab.client("s3", n.engineer_user).put_object, Bucket=n.landing_bucket,
+        Key="checks/09-other-bucket-probe.txt", Body=b"x", ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=meta["Arn"])
+    if not _denied(code, message, "kms:GenerateDataKey"):
+        raise Fail(f"{n.engineer_user} can use the analysis key on {n.landing_bucket} ({code})",
+                   "Limit the key users' statements with kms:EncryptionContext:aws:s3:arn")
+    return (f"{n.admin_user} cannot decrypt, rewrite the policy or grant itself use; the key "
+            f"works through S3 on {n.analysis_bucket} only")
+
+
 @check("09.bucket-default", points=2,
        hint="put_bucket_encryption with SSEAlgorithm aws:kms, KMSMasterKeyID=key_arn, "
             "BucketKeyEnabled=True")

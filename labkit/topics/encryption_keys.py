@@ -31,18 +31,24 @@ from labkit.topics.analyst import attempt  # noqa: F401 - lesson 09 calls encryp
 CURATED_KEY = "curated/customer_orders.csv"
 #: KMS's shortest waiting period before a key is deleted (7 to 30 days).
 MIN_DELETION_DAYS = 7
-#: What key administrators may do: manage the key, never use it on data (KMS "Key
-#: policies": the key administrators statement of the console's default policy).
-ADMIN_ACTIONS = ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
+#: What key administrators may do: manage the key, never use it on data. The console's
+#: default key administrators statement (KMS "Default key policy") also holds kms:Create*
+#: (CreateGrant: a grant to oneself is use) and kms:Put* (PutKeyPolicy: a policy naming
+#: oneself is use); here only the alias is created and the policy is the root's to change.
+ADMIN_ACTIONS = ["kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*",
                  "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*",
                  "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
                  "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"]
 ANALYST_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]
 ENGINEER_ACTIONS = ["kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey"]
+#: The cryptographic operations: only the analysts and engineers use the key on data.
+USE_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 SID_ACCOUNT = "EnableIAMPoliciesAndKeepTheKeyManageable"
 SID_ADMINS = "KeyAdministratorsManageOnly"
 SID_ANALYSTS = "AnalystsDecryptThroughS3"
 SID_ENGINEERS = "EngineersEncryptThroughS3"
+SID_ONLY_USERS = "NobodyElseUsesTheKey"
+SID_POLICY = "OnlyTheRootChangesThePolicyOrGrants"
 
 
 # ----------------------------------------------------------------------------- names
@@ -60,8 +66,33 @@ def user_arn(lab, user: str) -> str:
 
 
 def via_s3(lab) -> dict:
-    """The condition that limits a statement to calls S3 makes on the caller's behalf."""
-    return {"StringEquals": {"kms:ViaService": f"s3.{lab.region}.amazonaws.com"}}
+    """The condition that limits a statement to calls S3 makes on the caller's behalf,
+    for the analysis bucket only: S3 names the bucket (with an S3 Bucket Key) or the object
+    in the encryption context ``aws:s3:arn`` (S3 user guide, "Encryption context")."""
+    bucket = f"arn:aws:s3:::{lab.names.analysis_bucket}"
+    return {"StringEquals": {"kms:ViaService": f"s3.{lab.region}.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket, f"{bucket}/*"]}}
+
+
+def root_arn(lab) -> str:
+    return f"arn:aws:iam::{lab.account_id}:root"
+
+
+def separation(lab) -> list:
+    """The two denials that make the separation of duties hold against the account's own
+    administrators (whom the account statement lets IAM policies such as AdministratorAccess
+    reach): nobody but the analysts, the engineers and the root uses the key on data, and
+    nobody but the root changes the key policy or makes grants (either would let an
+    administrator give itself use)."""
+    n = lab.names
+    users = [user_arn(lab, n.analyst_user), user_arn(lab, n.engineer_user), root_arn(lab)]
+    return [
+        {"Sid": SID_ONLY_USERS, "Effect": "Deny", "Principal": "*", "Action": USE_ACTIONS,
+         "Resource": "*", "Condition": {"ArnNotEquals": {"aws:PrincipalArn": users}}},
+        {"Sid": SID_POLICY, "Effect": "Deny", "Principal": "*",
+         "Action": ["kms:PutKeyPolicy", "kms:CreateGrant"], "Resource": "*",
+         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": root_arn(lab)}}},
+    ]
 
 
 def key_policy(lab) -> dict:
@@ -69,7 +100,7 @@ def key_policy(lab) -> dict:
     n = lab.names
     return {"Version": "2012-10-17", "Id": f"{lab.name}-analysis-key", "Statement": [
         {"Sid": SID_ACCOUNT, "Effect": "Allow",
-         "Principal": {"AWS": f"arn:aws:iam::{lab.account_id}:root"},
+         "Principal": {"AWS": root_arn(lab)},
          "Action": "kms:*", "Resource": "*"},
         {"Sid": SID_ADMINS, "Effect": "Allow",
          "Principal": {"AWS": user_arn(lab, n.admin_user)},
@@ -80,6 +111,7 @@ def key_policy(lab) -> dict:
         {"Sid": SID_ENGINEERS, "Effect": "Allow",
          "Principal": {"AWS": user_arn(lab, n.engineer_user)},
          "Action": ENGINEER_ACTIONS, "Resource": "*", "Condition": via_s3(lab)},
+        *separation(lab),
     ]}
 
 
