@@ -121,8 +121,17 @@ def is_global(key: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def carried(action: str, key: str) -> bool:
-    """Can a request for ACTION hold KEY? (True for an action the reference lacks.)"""
-    return is_global(key) or service_data.supports(action, key) is not False
+    """Can a request for ACTION hold KEY?
+
+    True for a global key, an action the reference lacks, or a key of a service the
+    reference lacks (nothing is known); a known service's key ACTION does not list is
+    never in its requests."""
+    if is_global(key):
+        return True
+    prefix = key.split(":", 1)[0]
+    if not service_data.known_service(prefix):
+        return True
+    return service_data.supports(action, key) is not False
 
 
 @lru_cache(maxsize=None)
@@ -185,3 +194,24 @@ def resource_fits(action: str, resource: str) -> bool:
     if not formats:
         return resource == "*"
     return any(format_regex(f).fullmatch(resource) for f in formats)
+
+
+def valid_value(family: Optional[str], text: str) -> bool:
+    """TEXT is a value of a key of FAMILY as AWS sends it (a date, a number, one address)."""
+    import ipaddress
+    import math
+
+    from labkit.policy.conditions import parse_date
+
+    try:
+        if family == "Date":
+            return math.isfinite(parse_date(text))
+        if family == "Numeric":
+            return math.isfinite(float(text))
+        if family == "Bool":
+            return text in ("true", "false")
+        if family == "Ip":
+            ipaddress.ip_address(text)
+        return True
+    except (ValueError, OverflowError):
+        return False

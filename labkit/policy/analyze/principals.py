@@ -217,21 +217,20 @@ def _kinds(named: Named, part, acct, cons, rep_part, rep_acct, account: Optional
                           f"arn:{rep_part}:iam::{rep_acct}:user/{user}")),
                       "aws:username": (name, None if needs.name else user)},
                 c1 + c2 + not_named(arn)))
+    # A role never calls itself: its sessions do (below), so no class stands for a role ARN.
     rname, c3 = _fresh(f"rolename[{tag}]", None, role, needs.name)
-    arn = _arn("arn:", part, ":iam::", acct, ":role/", path, rname)
-    out.append((f"role@{tag}", "role", f"arn:{rep_part}:iam::{rep_acct}:role/{role}",
-                arn, {**base, "aws:principaltype": (sval("AssumedRole"), "AssumedRole"),
-                      "aws:principalarn": (arn, text(
-                          f"arn:{rep_part}:iam::{rep_acct}:role/{role}"))},
-                c1 + c3 + not_named(arn)))
     roles = sorted(named.roles.get(account, ())) if account else []
     session, c4 = _fresh(f"session[{tag}]", None, "labkit-session", needs.name)
     for named_role in [None] + roles:
         r = rname if named_role is None else sval(named_role)
         arn = _arn("arn:", part, ":sts::", acct, ":assumed-role/", r, "/", session)
-        role_arn = _arn("arn:", part, ":iam::", acct, ":role/", r)
-        extra = (c3 + [rname != sval(x) for x in roles if needs.name]) if named_role is None \
-            else []
+        # aws:PrincipalArn of a session is its role's ARN, path included (a role with a
+        # path: evaluate cannot tell it from the session ARN, so such a model stays
+        # unconfirmed, "might grant", rather than lost)
+        role_arn = _arn("arn:", part, ":iam::", acct, ":role/", path, r) if named_role is None \
+            else _arn("arn:", part, ":iam::", acct, ":role/", r)
+        extra = (c1 + c3 + [rname != sval(x) for x in roles if needs.name]) \
+            if named_role is None else []
         rep_role = role if named_role is None else named_role
         out.append((f"session[{named_role or 'unnamed role'}]@{tag}", "assumed-role",
                     f"arn:{rep_part}:sts::{rep_acct}:assumed-role/{rep_role}/labkit-session", arn,

@@ -283,8 +283,14 @@ _CALLERS = {"IDENTITY_POLICY": ("user", "assumed-role", "federated-user"),
 
 def problems(case: Case, request: Request) -> List[str]:
     """Why REQUEST is not one AWS could receive for CASE (empty: well-formed)."""
+    return request_problems(request, case.actions, case.policy_type)
+
+
+def request_problems(request: Request, actions=None,
+                     policy_type: str = "IDENTITY_POLICY") -> List[str]:
+    """Why REQUEST is not one AWS could receive (for one of ACTIONS, under POLICY_TYPE)."""
     out = []
-    if case.actions and not ActionMatcher(case.actions).matches(request.action.lower()):
+    if actions and not ActionMatcher(actions).matches(request.action.lower()):
         out.append(f"action {request.action} is not a checked action")
     if not resource_fits(request.action, request.resource):
         out.append(f"resource {request.resource!r} is not of a type {request.action} takes")
@@ -293,9 +299,9 @@ def problems(case: Case, request: Request) -> List[str]:
             parse_principal(request.principal).kind
     except ValueError:
         kind = "?"
-    if kind not in _CALLERS[case.policy_type]:
+    if kind not in _CALLERS[policy_type]:
         out.append(f"principal {request.principal} ({kind}) cannot call with a "
-                   f"{case.policy_type.lower().replace('_', ' ')}")
+                   f"{policy_type.lower().replace('_', ' ')}")
     for key, value in request.context.items():
         out += _key_problems(request.action, key, value)
     return out
@@ -303,7 +309,7 @@ def problems(case: Case, request: Request) -> List[str]:
 
 def _key_problems(action: str, key: str, value) -> List[str]:
     low = key.lower()
-    if low in DERIVED:
+    if low in DERIVED and low != "aws:userid":   # a user's or session's id: opaque
         return [f"{key} is set by AWS from the caller, not by the request"]
     if value is None:
         return [f"{key} is in every request"] if low in ALWAYS else []
