@@ -237,9 +237,7 @@ def _solve(query: _Query, goal, restrict=(), timeout_ms: int = 0,
         solver.push()
         solver.add(*query.cand.preferences)
         solver.add(*[k.n <= 1 for k in query.space.keys.values() if k.free])  # one value each
-        solver.add(z3.Or(z3.PrefixOf(z3.StringVal("arn:"), query.space.res),
-                         query.space.res == z3.StringVal("*")))
-        solver.add(z3.InRe(query.space.res, _PRINTABLE))
+        solver.add(z3.InRe(query.space.res, _PRINTABLE))  # the type gives "arn:..." or "*"
         solver.add(*[z3.IsInt(v[1]) for k in query.space.keys.values() if k.free
                      for slot in k.slots for f, v in slot._views.items()
                      if f in ("Numeric", "Date")])

@@ -269,7 +269,9 @@ class Space:
         self.domain = domain
         self.act = z3.Int("action")
         self.res = z3.String("resource")
-        self.constraints: List = [self.act >= 0, self.act < domain.size, z3.Length(self.res) > 0]
+        # non-empty as a regex: z3's length terms beside regexes cost seconds
+        self.constraints: List = [self.act >= 0, self.act < domain.size,
+                                  z3.InRe(self.res, z3.Plus(ANY))]
         self.inexact: List[str] = []
         self.families: Dict[str, set] = {}
         self.keys: Dict[str, Key] = {}
@@ -650,7 +652,7 @@ def format_re(fmt: str):
 def resource_type_formula(res, formats):
     """RES is of one of FORMATS (() : the action takes "*"; None: not documented)."""
     if formats is None:
-        return z3.Length(res) > 0
+        return z3.InRe(res, z3.Plus(ANY))
     if not formats:
         return res == z3.StringVal("*")
     regs = [format_re(f) for f in formats]

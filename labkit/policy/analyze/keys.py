@@ -129,7 +129,7 @@ def carried(action: str, key: str) -> bool:
     if is_global(key):
         return True
     prefix = key.split(":", 1)[0]
-    if not service_data.known_service(prefix):
+    if prefix != "aws" and not service_data.known_service(prefix):
         return True
     return service_data.supports(action, key) is not False
 
