@@ -120,14 +120,14 @@ def main() -> None:
             wall.append(time.perf_counter() - w0)
             assert result.result == expected, (label, result)
             assert result.counterexample is None or result.verify(), label
-        course_ms.append(statistics.median(wall) * 1000)
+        course_ms.append(statistics.median(cpu) * 1000)   # CPU: the machine is shared
         total_cpu += sum(cpu)
         total += len(cpu)
         print(f"{label:<52} {expected}  cpu {statistics.median(cpu) * 1000:7.1f} ms  "
               f"wall {statistics.median(wall) * 1000:7.1f} ms")
     print(json.dumps({"checks": total, "checks_per_cpu_second": round(total / total_cpu, 1),
                       "mean_cpu_ms": round(1000 * total_cpu / total, 1)}))
-    print(json.dumps({"course_checks": _spread(course_ms)}))
+    print(json.dumps({"course_checks_cpu": _spread(course_ms)}))
     if args.random:
         print(json.dumps({"random_set": random_set(args.random)}))
 
