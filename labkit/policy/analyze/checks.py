@@ -24,6 +24,7 @@ import ipaddress
 import json
 import re
 import time
+from datetime import datetime, timezone
 from fractions import Fraction
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -31,6 +32,8 @@ import z3
 
 from labkit.policy.analyze import encode
 from labkit.policy.analyze.actions import Domain
+from labkit.policy.analyze.keys import (carried, key_type, resource_fits, resource_formats,
+                                        valid_value)
 from labkit.policy.analyze.principals import (DERIVED, Candidate, allow_all_levels,
                                               identity_candidates, resource_candidates)
 from labkit.policy.document import Policy, parse_policy
@@ -60,7 +63,7 @@ RESOURCE_TYPES = {
 ALLOW_ALL = {"Version": "2012-10-17",
              "Statement": [{"Sid": "CallerAllowsEverything", "Effect": "Allow", "Action": "*",
                             "Resource": "*"}]}
-_TIMES = ("aws:currenttime", "aws:epochtime")
+_PRINTABLE = z3.Star(z3.Range("!", "~"))
 #: z3 per query; a check that needs longer answers FAIL "might grant".
 TIMEOUT_MS = 8000
 #: the quick first pass with representative caller names (see _run)
@@ -177,13 +180,19 @@ class _Query:
         else:
             self.ra, ra_cons = cand.account, []
             derived["aws:resourceaccount"] = (cand.account, None)
+        for key in DERIVED:
+            # a key AWS derives that this caller does not have (aws:username of a role
+            # session) is absent; aws:userid of a non-root caller is an opaque id: free
+            if key not in derived and key not in ("aws:userid", "aws:resourceaccount"):
+                derived[key] = None
         if not cand.signed:
             # No principal, no organization, no principal tags (aws:PrincipalOrgID, ...).
             for key in bounds:
                 if key.startswith("aws:principal") and key not in derived \
                         and key != "aws:principalservicename":
                     derived[key] = None
-        self.space = encode.Space(domain, bounds, derived)
+        types = {k: key_type(k) for k in bounds}
+        self.space = encode.Space(domain, bounds, derived, types)
         self.space.constraints += cand.constraints + ra_cons
 
     def grants(self, policy: Policy):
@@ -228,7 +237,10 @@ def _solve(query: _Query, goal, restrict=(), timeout_ms: int = 0,
         solver.push()
         solver.add(*query.cand.preferences)
         solver.add(*[k.n <= 1 for k in query.space.keys.values() if k.free])  # one value each
-        solver.add(z3.PrefixOf(z3.StringVal("arn:"), query.space.res))
+        solver.add(z3.InRe(query.space.res, _PRINTABLE))  # the type gives "arn:..." or "*"
+        solver.add(*[z3.IsInt(v[1]) for k in query.space.keys.values() if k.free
+                     for slot in k.slots for f, v in slot._views.items()
+                     if f in ("Numeric", "Date")])
         solver.set("timeout", PREFERENCE_MS)
         t0 = time.perf_counter()
         nicer = solver.check()
@@ -244,13 +256,13 @@ def _statement_spans(st, domain: Domain):
     return domain.matching(values if isinstance(values, list) else [values])
 
 
-def _regions(policies, domain: Domain, limit=None) -> List[Tuple[frozenset, int]]:
+def _regions(policies, domain: Domain, limit=None):
     """The action domain cut into classes on which every statement's Action matches alike.
 
-    Returns [(ids of the statements whose Action/NotAction matches, one action index)]:
-    every action of a class gets the same decision for the same rest of the request, so
-    one representative per class is exact, and z3 no longer reasons about actions.
-    LIMIT: the checked actions' intervals (None: every action).
+    Returns [(ids of the statements whose Action/NotAction matches, its intervals)]:
+    every action of a class gets the same decision for the same rest of the request
+    (the resource's type and the keys present aside: :func:`_typed` splits on those), so
+    z3 no longer reasons about actions. LIMIT: the checked actions' intervals (None: all).
     """
     statements = [st for p in policies for st in p.statements]
     spans = {id(st): _statement_spans(st, domain) for st in statements}
@@ -261,14 +273,49 @@ def _regions(policies, domain: Domain, limit=None) -> List[Tuple[frozenset, int]
     for lo, hi in limit or ():
         cuts.update((lo, hi))
     points = sorted(c for c in cuts if 0 <= c <= domain.size)
-    found: Dict[frozenset, int] = {}
+    found: Dict[frozenset, list] = {}
     for lo, hi in zip(points, points[1:]):
         if lo >= hi or (limit is not None and not _inside(lo, limit)):
             continue
         sig = frozenset(id(st) for st in statements
                         if _inside(lo, spans[id(st)]) != st.not_action)
-        found.setdefault(sig, lo)
+        found.setdefault(sig, []).append((lo, hi))
     return list(found.items())
+
+
+#: Above this many (resource formats, keys carried) groups in one action class, the rest
+#: share one looser case (any resource, any key) whose model is matched to an action after.
+MAX_GROUPS = 24
+
+
+class Typed:
+    """The actions of one region grouped by what a request for them can hold.
+
+    ``groups``: [(resource formats or None, keys it never carries, action indices)];
+    ``loose``: action indices left to the looser last case (MAX_GROUPS)."""
+
+    def __init__(self, domain: Domain, intervals, keys: Sequence[str]):
+        by: Dict[tuple, list] = {}
+        for lo, hi in intervals:
+            for i in range(lo, hi):
+                name = domain.name(i)
+                absent = frozenset(k for k in keys if not carried(name, k))
+                by.setdefault((resource_formats(name), absent), []).append(i)
+        ordered = sorted(by.items(), key=lambda kv: -len(kv[1]))
+        self.groups = [(f, a, idx) for (f, a), idx in ordered[:MAX_GROUPS]]
+        self.loose = [i for _k, idx in ordered[MAX_GROUPS:] for i in idx]
+
+    def formula(self, space, choice):
+        """CHOICE (a z3 Int) picks a group; the resource and keys then fit it."""
+        cases = []
+        for g, (formats, absent, _idx) in enumerate(self.groups):
+            parts = [choice == g, encode.resource_type_formula(space.res, formats)]
+            parts += [space.keys[k].n == 0 for k in sorted(absent)
+                      if k in space.keys and space.keys[k].free]
+            cases.append(z3.And(*parts))
+        if self.loose:
+            cases.append(choice == len(self.groups))
+        return z3.Or(*cases)
 
 
 def _inside(i: int, spans) -> bool:
@@ -290,11 +337,18 @@ def _classes(policies, mode: str, public_accounts=(), public_only=False,
 
 # ----------------------------------------------------------------------------- rendering
 
+#: A value of a documented type for a key only Null reads (any value will do).
+_DEFAULTS = {"Numeric": "1", "Date": "2027-01-01T00:00:00Z", "Ip": "192.0.2.1"}
+
+
 def _render_slot(slot, fams, model) -> str:
     typed = [f for f in ("Ip", "Numeric", "Date", "Bool") if f in fams]
+    if slot.documented in _DEFAULTS and not fams & {"String", "Arn"} \
+            and slot.documented not in typed:
+        return _DEFAULTS[slot.documented]   # read by Null alone (or not by its type)
     if "String" in fams or "Arn" in fams or not typed or slot.concrete is not None:
         return encode.decode(model.eval(slot.s, model_completion=True))
-    fam = typed[0]
+    fam = slot.documented if slot.documented in typed else typed[0]
     view = slot._views.get(fam)
     if view is None:
         return encode.decode(model.eval(slot.s, model_completion=True))
@@ -304,6 +358,11 @@ def _render_slot(slot, fams, model) -> str:
             return "not-a-number"
         frac = ev[1].as_fraction()
         value = Fraction(frac.numerator, frac.denominator)
+        if fam == "Date" and value.denominator == 1 and -62135596800 <= value.numerator \
+                <= 253402300799:
+            # ISO 8601, as AWS writes aws:CurrentTime
+            when = datetime.fromtimestamp(value.numerator, timezone.utc)
+            return when.strftime("%Y-%m-%dT%H:%M:%SZ")
         return repr(float(value)) if value.denominator != 1 else str(value.numerator)
     if fam == "Bool":
         return {1: "true", 0: "false"}.get(ev[0].as_long(), "neither")
@@ -322,20 +381,34 @@ def _render(query: _Query, model) -> Tuple[Request, Dict]:
         principal = cand.rep
     else:
         principal = encode.decode(model.eval(cand.arn, model_completion=True))
-    action = query.domain.name(model.eval(space.act, model_completion=True).as_long())
     resource = encode.decode(model.eval(space.res, model_completion=True))
+    g = model.eval(query.choice, model_completion=True).as_long()
+    typed = query.typed
+    members = typed.groups[g][2] if g < len(typed.groups) else typed.loose
+    action = query.domain.name(members[0])
+    if g >= len(typed.groups):  # the looser case: an action of the class this request fits
+        used = [k for k, key in space.keys.items()
+                if key.free and model.eval(key.n, model_completion=True).as_long() > 0]
+        fits = [query.domain.name(i) for i in members]
+        fits = [a for a in fits if resource_fits(a, resource) and all(carried(a, k) for k in used)]
+        query.unfit = None if fits else (f"the resource types of {len(members)} actions of one "
+                                         f"class are not encoded one by one")
+        action = fits[0] if fits else action
     context = {}
     for name, key in space.keys.items():
         if not key.free:
             continue
         n = model.eval(key.n, model_completion=True).as_long()
-        fams = space.families.get(name, {"String"})
+        fams = space.families.get(name, set())
         values = [_render_slot(key.slots[i], fams, model) for i in range(n)]
         if n == 0:
-            if name in _TIMES:
-                context[name] = None
             continue
-        context[name] = values[0] if n == 1 else values
+        family = key_type(name).family
+        if any(not valid_value(family, v) for v in values) and query.unfit is None:
+            # a typed key also read by string operators: its string is not tied to its type
+            query.unfit = (f"string operators on {name}, a {family} key, are not encoded "
+                           f"with its type")
+        context[name] = values[0] if n == 1 and not key_type(name).multi else values
     if query.mode == "identity" or cand.signed:
         ra = encode.decode(model.eval(query.ra, model_completion=True))
     else:
@@ -394,7 +467,9 @@ def _run(check: str, grants: Policy, not_policy: Optional[Policy], mode: str,
     classes = classes or (lambda keys: _classes(policies, mode, keys=keys))
     keys = encode.keys_and_atoms(policies)
     allow_ids = {id(st) for st in grants.statements if st.effect == "Allow"}
-    regions = [(sig, rep) for sig, rep in _regions(policies, domain, limit) if sig & allow_ids]
+    free = sorted(k for k in keys if k not in DERIVED)
+    regions = [(sig, Typed(domain, spans, free)) for sig, spans in
+               _regions(policies, domain, limit) if sig & allow_ids]
     if _uses_derived(policies):
         found = _pass(check, policies, mode, domain, restrict_fn, classes(()), QUICK_MS,
                       regions, prefer=False)
@@ -405,7 +480,7 @@ def _run(check: str, grants: Policy, not_policy: Optional[Policy], mode: str,
     return found if found is not None else AccessCheckResult(check, "PASS")
 
 
-def _one(check, policies, mode, domain, restrict_fn, cand, region, rep, timeout_ms, prefer,
+def _one(check, policies, mode, domain, restrict_fn, cand, region, typed, timeout_ms, prefer,
          dedupe, seen, doubts):
     """One caller class and one action class: a confirmed FAIL, or None (doubts noted)."""
     grants, not_policy = policies[0], policies[1] if len(policies) > 1 else None
@@ -416,7 +491,9 @@ def _one(check, policies, mode, domain, restrict_fn, cand, region, rep, timeout_
             return None
         seen.add(sig)
     query.space.region = region
-    query.space.constraints.append(query.space.act == rep)
+    query.typed = typed
+    query.choice = z3.Int("resource_type_group")
+    query.space.constraints.append(typed.formula(query.space, query.choice))
     goal = query.grants(grants)
     if not_policy is not None:
         goal = z3.And(goal, z3.Not(query.grants(not_policy)))
@@ -428,8 +505,13 @@ def _one(check, policies, mode, domain, restrict_fn, cand, region, rep, timeout_
         doubts.append(f"the solver found no answer within {timeout_ms} ms for the caller "
                       f"class {cand.label}")
         return None
+    query.unfit = None
     request, ev = _render(query, model)
     evaluation = {"mode": mode, "identity": ev["identity"], "grants": grants, "not": not_policy}
+    if query.unfit:
+        doubts.append(f"{query.unfit} (caller class {cand.label}; unconfirmed request "
+                      f"{request!r})")
+        return None
     if _confirm(request, evaluation):
         decision = _decision(request, grants, mode, ev["identity"])
         return AccessCheckResult(check, "FAIL", _reasons_from(decision, grants), request,
@@ -446,8 +528,8 @@ def _pass(check, policies, mode, domain, restrict_fn, cands, timeout_ms, regions
     seen = set()
     doubts: List[str] = []
     for cand in cands:
-        for region, rep in regions:
-            found = _one(check, policies, mode, domain, restrict_fn, cand, region, rep,
+        for region, typed in regions:
+            found = _one(check, policies, mode, domain, restrict_fn, cand, region, typed,
                          timeout_ms, prefer, dedupe, seen, doubts)
             if found is not None:
                 return found

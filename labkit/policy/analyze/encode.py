@@ -39,6 +39,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import z3
 
+from labkit.policy.analyze.keys import ALWAYS
 from labkit.policy.conditions import parse_date, parse_number
 from labkit.policy.variables import tokenize
 
@@ -143,14 +144,32 @@ def ignore_case_re(policy_value: str):
 
 # ----------------------------------------------------------------------------- keys
 
-class Slot:
-    """One value of a condition key; typed views are made on first use."""
+#: A value of an ARN-typed key: arn:partition:service:region:account:resource.
+_ARN_SHAPE = z3.Concat(z3.Re("arn:"), z3.Star(NOT_COLON), z3.Re(":"), z3.Star(NOT_COLON),
+                       z3.Re(":"), z3.Star(NOT_COLON), z3.Re(":"), z3.Star(NOT_COLON),
+                       z3.Re(":"), z3.Plus(ANY))
 
-    def __init__(self, name: str, term=None, concrete: Optional[str] = None, free: bool = True):
+
+class Slot:
+    """One value of a condition key; typed views are made on first use.
+
+    DOCUMENTED: the key's type (keys.key_type): a request AWS could receive holds a value
+    of that type, so a view of that family is a valid value (a date, a number, one
+    address), and a Bool or ARN key's string is "true"/"false" or an ARN.
+    """
+
+    def __init__(self, name: str, term=None, concrete: Optional[str] = None, free: bool = True,
+                 documented: Optional[str] = None, space: Optional["Space"] = None):
         self.name = name
         self.s = term if term is not None else z3.String(name)
         self.concrete, self.free = concrete, free
+        self.documented = documented if free else None
         self._views: Dict[str, tuple] = {}
+        if self.documented == "Bool" and space is not None:
+            space.constraints.append(z3.Or(self.s == z3.StringVal("true"),
+                                           self.s == z3.StringVal("false")))
+        elif self.documented == "Arn" and space is not None:
+            space.constraints.append(z3.InRe(self.s, _ARN_SHAPE))
 
     def view(self, family: str, space: "Space"):
         """The typed view for FAMILY, or None when it cannot be built (symbolic derived value)."""
@@ -160,24 +179,30 @@ class Slot:
             v = _concrete_view(family, self.concrete)
         elif not self.free:
             return None
+        elif family == "Bool" and self.documented == "Bool":
+            v = (z3.If(self.s == z3.StringVal("true"), z3.IntVal(1), z3.IntVal(0)),)
         else:
-            v = _fresh_view(family, self.name, space)
+            v = _fresh_view(family, self.name, space, family == self.documented)
         self._views[family] = v
         return v
 
 
-def _fresh_view(family: str, name: str, space: "Space"):
+def _fresh_view(family: str, name: str, space: "Space", typed: bool = False):
+    """A free view; TYPED: the key is documented of this family (the value is valid)."""
     if family in ("Numeric", "Date"):
-        return (z3.Bool(f"{name}.is{family}"), z3.Real(f"{name}.{family}"))
+        ok = z3.BoolVal(True) if typed else z3.Bool(f"{name}.is{family}")
+        return (ok, z3.Real(f"{name}.{family}"))
     if family == "Bool":
         b = z3.Int(f"{name}.bool")
         space.constraints.append(z3.And(b >= 0, b <= 2))
         return (b,)
     if family == "Ip":
-        ok, v6 = z3.Bool(f"{name}.isip"), z3.Bool(f"{name}.v6")
+        ok = z3.BoolVal(True) if typed else z3.Bool(f"{name}.isip")
+        v6 = z3.Bool(f"{name}.v6")
         addr, plen = z3.BitVec(f"{name}.addr", 128), z3.BitVec(f"{name}.plen", 8)
+        full = z3.If(v6, z3.BitVecVal(128, 8), z3.BitVecVal(32, 8))
         space.constraints += [
-            z3.ULE(plen, z3.If(v6, z3.BitVecVal(128, 8), z3.BitVecVal(32, 8))),
+            plen == full if typed else z3.ULE(plen, full),   # one address, not a network
             z3.Implies(z3.Not(v6), z3.Extract(127, 32, addr) == 0)]
         return (ok, v6, addr, plen)
     raise ValueError(family)
@@ -239,11 +264,14 @@ class Key:
 class Space:
     """The symbolic request shared by every policy of one query."""
 
-    def __init__(self, domain, bounds: Dict[str, int], derived: Dict[str, Optional[tuple]]):
+    def __init__(self, domain, bounds: Dict[str, int], derived: Dict[str, Optional[tuple]],
+                 types: Optional[Dict[str, object]] = None):
         self.domain = domain
         self.act = z3.Int("action")
         self.res = z3.String("resource")
-        self.constraints: List = [self.act >= 0, self.act < domain.size, z3.Length(self.res) > 0]
+        # non-empty as a regex: z3's length terms beside regexes cost seconds
+        self.constraints: List = [self.act >= 0, self.act < domain.size,
+                                  z3.InRe(self.res, z3.Plus(ANY))]
         self.inexact: List[str] = []
         self.families: Dict[str, set] = {}
         self.keys: Dict[str, Key] = {}
@@ -259,12 +287,18 @@ class Space:
             else:
                 term, text = spec
                 self.keys[key] = Key(key, 1, [Slot(key, term, text, free=False)], free=False)
+        types = types or {}
         for key, bound in bounds.items():
             if key in self.keys:
                 continue
+            kt = types.get(key)
+            family = getattr(kt, "family", None)
+            if kt is not None and not kt.multi:
+                bound = 1  # a single-valued key holds one value or none
             n = z3.Int(f"{key}#n")
-            slots = [Slot(f"{key}#{i}") for i in range(bound)]
-            self.constraints += [n >= 0, n <= bound]
+            slots = [Slot(f"{key}#{i}", documented=family, space=self) for i in range(bound)]
+            low = 1 if key in ALWAYS else 0   # AWS adds the time to every request
+            self.constraints += [n >= low, n <= bound]
             self.keys[key] = Key(key, n, slots, free=True)
 
     def key(self, name: str) -> Key:
@@ -578,3 +612,48 @@ def keys_and_atoms(policies) -> Dict[str, int]:
                     for raw in c.raw:
                         var_keys(raw)
     return counts
+
+
+# ----------------------------------------------------------------------------- resource types
+
+_DIGIT = z3.Range("0", "9")
+_PART_RE = z3.Concat(z3.Re("aws"), z3.Star(z3.Concat(z3.Re("-"), z3.Plus(z3.Range("a", "z")))))
+_REGION_RE = z3.Plus(z3.Union(z3.Range("a", "z"), _DIGIT, z3.Re("-")))
+_SEGMENT_RE = z3.Plus(z3.Intersect(NOT_COLON, z3.Complement(_SLASH)))
+
+
+@lru_cache(maxsize=None)
+def format_re(fmt: str):
+    """z3 regex of the ARNs of one resource type's format (as keys.format_regex reads it)."""
+    from labkit.policy.analyze.keys import _ONE_SEGMENT
+
+    parts = re.split(r"(\$\{[^}]+\})", fmt)
+    out = []
+    for i, part in enumerate(parts):
+        if not part.startswith("${"):
+            if part:
+                out.append(lit_re(part))
+            continue
+        name = part[2:-1]
+        last = i == len(parts) - 1 or (i == len(parts) - 2 and parts[-1] == "")
+        if name == "Partition":
+            out.append(_PART_RE)
+        elif name == "Account":
+            out.append(z3.Loop(_DIGIT, 12, 12))
+        elif name == "Region":
+            out.append(_REGION_RE)
+        elif last and name not in _ONE_SEGMENT:
+            out.append(z3.Plus(ANY))
+        else:
+            out.append(_SEGMENT_RE)
+    return concat_re(out)
+
+
+def resource_type_formula(res, formats):
+    """RES is of one of FORMATS (() : the action takes "*"; None: not documented)."""
+    if formats is None:
+        return z3.InRe(res, z3.Plus(ANY))
+    if not formats:
+        return res == z3.StringVal("*")
+    regs = [format_re(f) for f in formats]
+    return z3.InRe(res, regs[0] if len(regs) == 1 else z3.Union(*regs))

@@ -41,11 +41,14 @@ DERIVED = ("aws:principaltype", "aws:principalisawsservice", "aws:principalarn",
 _PATH = z3.Union(z3.Re(z3.StringVal("")), z3.Concat(z3.Star(z3.Range("!", "~")), z3.Re("/")))
 _DIGITS = z3.Plus(z3.Range("0", "9"))
 _DIGITS12 = "12 digits"  # marker for _fresh: an account id
+# a regex, not Length(v) == 12: z3's length terms beside regexes cost seconds
+_DIGITS12_RE = z3.Loop(z3.Range("0", "9"), 12, 12)
+_NAME = z3.Plus(z3.Intersect(z3.AllChar(z3.ReSort(z3.StringSort())), z3.Complement(z3.Re("/"))))
 
 
 def digits12(v):
-    """V is a 12-digit account id (faster for z3 than a 12-fold regex loop)."""
-    return z3.And(z3.Length(v) == 12, z3.InRe(v, _DIGITS))
+    """V is a 12-digit account id."""
+    return z3.InRe(v, _DIGITS12_RE)
 _PARTITION = z3.Plus(z3.Union(z3.Range("a", "z"), z3.Re("-")))
 
 
@@ -147,7 +150,7 @@ def _fresh(name: str, regex, rep: str, needed: bool) -> Tuple[z3.SeqRef, list]:
     else:
         _PREFS[name] = [z3.InRe(v, _NICE)]
     if regex is None:  # a name: no "/" (the last path segment), not empty
-        return v, [z3.Length(v) > 0, z3.Not(z3.Contains(v, z3.StringVal("/")))]
+        return v, [z3.InRe(v, _NAME)]
     if regex is _DIGITS12:
         return v, [digits12(v)]
     return v, [z3.InRe(v, regex)]
@@ -217,21 +220,20 @@ def _kinds(named: Named, part, acct, cons, rep_part, rep_acct, account: Optional
                           f"arn:{rep_part}:iam::{rep_acct}:user/{user}")),
                       "aws:username": (name, None if needs.name else user)},
                 c1 + c2 + not_named(arn)))
+    # A role never calls itself: its sessions do (below), so no class stands for a role ARN.
     rname, c3 = _fresh(f"rolename[{tag}]", None, role, needs.name)
-    arn = _arn("arn:", part, ":iam::", acct, ":role/", path, rname)
-    out.append((f"role@{tag}", "role", f"arn:{rep_part}:iam::{rep_acct}:role/{role}",
-                arn, {**base, "aws:principaltype": (sval("AssumedRole"), "AssumedRole"),
-                      "aws:principalarn": (arn, text(
-                          f"arn:{rep_part}:iam::{rep_acct}:role/{role}"))},
-                c1 + c3 + not_named(arn)))
     roles = sorted(named.roles.get(account, ())) if account else []
     session, c4 = _fresh(f"session[{tag}]", None, "labkit-session", needs.name)
     for named_role in [None] + roles:
         r = rname if named_role is None else sval(named_role)
         arn = _arn("arn:", part, ":sts::", acct, ":assumed-role/", r, "/", session)
-        role_arn = _arn("arn:", part, ":iam::", acct, ":role/", r)
-        extra = (c3 + [rname != sval(x) for x in roles if needs.name]) if named_role is None \
-            else []
+        # aws:PrincipalArn of a session is its role's ARN, path included (a role with a
+        # path: evaluate cannot tell it from the session ARN, so such a model stays
+        # unconfirmed, "might grant", rather than lost)
+        role_arn = _arn("arn:", part, ":iam::", acct, ":role/", path, r) if named_role is None \
+            else _arn("arn:", part, ":iam::", acct, ":role/", r)
+        extra = (c1 + c3 + [rname != sval(x) for x in roles if needs.name]) \
+            if named_role is None else []
         rep_role = role if named_role is None else named_role
         out.append((f"session[{named_role or 'unnamed role'}]@{tag}", "assumed-role",
                     f"arn:{rep_part}:sts::{rep_acct}:assumed-role/{rep_role}/labkit-session", arn,

@@ -94,15 +94,54 @@ def test_unsatisfiable_condition_is_proved_harmless():
 
 
 def test_multivalued_keys_satisfy_what_one_value_cannot():
-    """NumericLessThan 5 and NumericGreaterThan 10: one value never, two values do."""
+    """NumericLessThan 5 and NumericGreaterThan 10: one value never, two values do.
+
+    Only a key the reference does not document can be multivalued and numeric; a
+    documented single-valued key (s3:max-keys, of s3:ListBucket) holds one value, so
+    the same conditions on it grant nothing (as AWS's own checks see it)."""
     policy = doc(allow("s3:PutObject", "*", Condition={
-        "NumericLessThan": {"s3:max-keys": "5"}, "NumericGreaterThan": {"s3:max-keys": "10"}}))
+        "NumericLessThan": {"labkit:count": "5"}, "NumericGreaterThan": {"labkit:count": "10"}}))
     c = fails_with_counterexample(check_access_not_granted(policy, ["s3:PutObject"]))
-    assert isinstance(c.context["s3:max-keys"], list)
+    assert isinstance(c.context["labkit:count"], list)
     single = doc(allow("s3:PutObject", "*", Condition={
-        "ForAllValues:NumericLessThan": {"s3:max-keys": "5"},
-        "ForAnyValue:NumericGreaterThan": {"s3:max-keys": "10"}}))
+        "ForAllValues:NumericLessThan": {"labkit:count": "5"},
+        "ForAnyValue:NumericGreaterThan": {"labkit:count": "10"}}))
     assert check_access_not_granted(single, ["s3:PutObject"]).passed
+    documented = doc(allow("s3:ListBucket", "*", Condition={
+        "NumericLessThan": {"s3:max-keys": "5"}, "NumericGreaterThan": {"s3:max-keys": "10"}}))
+    assert check_access_not_granted(documented, ["s3:ListBucket"]).passed
+    one = doc(allow("s3:ListBucket", "*", Condition={"NumericLessThan": {"s3:max-keys": "5"}}))
+    c = fails_with_counterexample(check_access_not_granted(one, ["s3:ListBucket"]))
+    assert float(c.context["s3:max-keys"]) < 5 and c.resource.count("/") == 0
+
+
+def test_typed_keys_give_requests_aws_could_receive():
+    """Issue 23: two date bounds no instant meets are PASS; keys the action never carries
+    and resources of another type grant nothing; counterexample values are well-formed."""
+    dates = doc(allow("s3:GetObject", "*", Condition={
+        "DateGreaterThan": {"aws:CurrentTime": "2031-01-01T00:00:00Z"},
+        "DateLessThan": {"aws:CurrentTime": "2029-01-01T00:00:00Z"}}))
+    assert check_access_not_granted(dates, ["s3:GetObject"]).passed
+    window = doc(allow("s3:GetObject", "*", Condition={
+        "DateGreaterThan": {"aws:CurrentTime": "2029-01-01T00:00:00Z"},
+        "DateLessThan": {"aws:CurrentTime": "2031-01-01T00:00:00Z"},
+        "NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}))
+    c = fails_with_counterexample(check_access_not_granted(window, ["s3:GetObject"]))
+    assert c.context["aws:currenttime"].startswith(("2029", "2030"))
+    import ipaddress
+    ipaddress.ip_address(c.context["aws:sourceip"])  # one address, not a network
+    from labkit.policy.analyze.keys import resource_fits
+    assert resource_fits("s3:GetObject", c.resource) and not c.resource.endswith("/")
+    never = doc(allow("s3:*", "*", Condition={"StringEquals": {"s3:prefix": "home/"}}))
+    assert check_access_not_granted(never, ["s3:GetObject"]).passed
+    assert not check_access_not_granted(never, ["s3:ListBucket"]).passed
+    assume = doc(allow("sts:AssumeRole", "arn:aws:s3:::*"), allow("s3:ListBucket",
+                                                                  "arn:aws:s3:::b/*"))
+    assert check_access_not_granted(assume, ["sts:AssumeRole", "s3:ListBucket"]).passed
+    c = fails_with_counterexample(check_access_not_granted(doc(allow("s3:GetObject", "*")),
+                                                           ["s3:GetObject"]))
+    assert c.principal.split(":")[5].split("/")[0] in ("user", "assumed-role",
+                                                       "federated-user")
 
 
 def test_question_mark_wildcards():
@@ -147,14 +186,16 @@ def test_deny_with_variable_carve_out():
         str(prefix).startswith(f"home/{c.principal.rsplit('/', 1)[-1]}/") or prefix == "home/"
 
 
-def test_ip_network_context_value_found():
-    """Only a network value (10.0.0.0/8) is in 10/8 and in neither /9: sampled addresses miss it."""
+def test_ip_address_is_one_address():
+    """In 10/8 and in neither /9: only a network (10.0.0.0/8) would be, and aws:SourceIp is
+    one address (global condition keys: IP address, single-valued): no request does."""
     policy = doc(allow("s3:PutObject", "*", Condition={
         "IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
         "NotIpAddress": {"aws:SourceIp": ["10.0.0.0/9", "10.128.0.0/9"]}}))
+    assert check_access_not_granted(policy, ["s3:PutObject"]).passed
+    policy["Statement"][0]["Condition"]["NotIpAddress"]["aws:SourceIp"] = ["10.0.0.0/9"]
     c = fails_with_counterexample(check_access_not_granted(policy, ["s3:PutObject"]))
-    values = c.context["aws:sourceip"]
-    assert "/" in str(values)
+    assert c.context["aws:sourceip"].startswith("10.") and "/" not in c.context["aws:sourceip"]
 
 
 # --- no new access ---------------------------------------------------------------------
@@ -181,7 +222,7 @@ def test_resource_policy_cross_account_grant():
 
 def test_inexact_constructs_answer_might_grant():
     policy = doc(allow("s3:PutObject", "*", Condition={
-        "BinaryEquals": {"s3:x-amz-meta-key": "QmluYXJ5"}}))
+        "BinaryEquals": {"labkit:blob": "QmluYXJ5"}}))
     r = check_access_not_granted(policy, ["s3:PutObject"])
     assert r.result == "FAIL"  # confirmed or "might grant": never PASS
     if r.counterexample is None:

@@ -5,10 +5,14 @@ Two properties, for every check:
   (so a PASS is never contradicted by a request we can find);
 - soundness of FAILs: every counterexample is a request evaluate allows (verify()).
 Requests never set the keys evaluate derives from the caller (analyze.principals.DERIVED):
-on AWS the caller cannot choose them either.
+on AWS the caller cannot choose them either. Only requests AWS could receive count
+(audit.request_problems: a resource of a type the action takes, keys the action carries,
+values of the key's type, one value for a single-valued key), and every counterexample
+must be one.
 """
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,11 +20,22 @@ from labkit.policy import ANONYMOUS, Request, evaluate
 from labkit.policy.analyze import checks
 from labkit.policy.analyze import (ALLOW_ALL, check_access_not_granted, check_no_new_access,
                                    check_no_public_access)
+from tests.policy.analyze.audit import request_problems
 from tests.policy.helpers import ACCOUNT, OTHER
 
 # A query z3 cannot settle quickly answers FAIL "might grant", which never breaks the
 # properties; short timeouts keep the module to seconds.
-checks.TIMEOUT_MS, checks.QUICK_MS = 1500, 400
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _short_timeouts():
+    """Short z3 timeouts for this module only (restored after: other modules need proofs)."""
+    saved = checks.TIMEOUT_MS, checks.QUICK_MS
+    checks.TIMEOUT_MS, checks.QUICK_MS = 1500, 400
+    yield
+    checks.TIMEOUT_MS, checks.QUICK_MS = saved
+
+
 SETTINGS = dict(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
 USERS = [f"arn:aws:iam::{ACCOUNT}:user/alice", f"arn:aws:iam::{ACCOUNT}:user/bob",
@@ -104,12 +119,12 @@ def identity_request(draw_user, action, resource, ctx):
        st.sampled_from(RESOURCES), context_values)
 def test_identity_allowed_request_makes_the_check_fail(doc, user, action, resource, ctx):
     req = Request(user, action, resource, ctx, ACCOUNT)
-    allowed = evaluate(req, [doc]).allowed
+    allowed = evaluate(req, [doc]).allowed and not request_problems(req)
     result = check_access_not_granted(doc, [action], [resource])
     if allowed:
         assert result.result == "FAIL", (doc, req)
     if result.counterexample is not None:
-        assert result.verify()
+        assert result.verify() and not request_problems(result.counterexample)
         c = result.counterexample
         assert c.action.lower() == action.lower() and c.resource == resource
 
@@ -120,12 +135,14 @@ def test_identity_allowed_request_makes_the_check_fail(doc, user, action, resour
 def test_new_access_found_by_a_request_makes_no_new_access_fail(new, old, user, action,
                                                                  resource, ctx):
     req = Request(user, action, resource, ctx, ACCOUNT)
-    new_access = evaluate(req, [new]).allowed and not evaluate(req, [old]).allowed
+    new_access = evaluate(req, [new]).allowed and not evaluate(req, [old]).allowed \
+        and not request_problems(req)
     result = check_no_new_access(new, old)
     if new_access:
         assert result.result == "FAIL", (new, old, req)
     if result.counterexample is not None:
         c = result.counterexample
+        assert not request_problems(c), c
         assert evaluate(c, [new]).allowed and not evaluate(c, [old]).allowed
 
 
@@ -142,10 +159,12 @@ def _granted_by_resource_policy(req, doc):
 def test_resource_policy_grant_makes_the_check_fail(doc, caller, action, resource, ctx):
     req = Request(caller, action, resource, ctx, ACCOUNT)
     result = check_access_not_granted(doc, [action], policy_type="RESOURCE_POLICY")
-    if _granted_by_resource_policy(req, doc):
+    if _granted_by_resource_policy(req, doc) and not request_problems(req, None,
+                                                                        "RESOURCE_POLICY"):
         assert result.result == "FAIL", (doc, req)
     if result.counterexample is not None:
         assert result.verify()
+        assert not request_problems(result.counterexample, None, "RESOURCE_POLICY")
 
 
 @settings(**SETTINGS)
@@ -155,7 +174,8 @@ def test_anonymous_access_makes_the_public_check_fail(doc, action, resource, ctx
     ctx = {k: v for k, v in ctx.items() if k.lower() not in ("aws:sourceip",)}
     req = Request(ANONYMOUS, action, resource, ctx)
     result = check_no_public_access(doc, "AWS::S3::Bucket")
-    if evaluate(req, [], doc).allowed:
+    if evaluate(req, [], doc).allowed and not request_problems(req, None, "RESOURCE_POLICY"):
         assert result.result == "FAIL", (doc, req)
     if result.counterexample is not None:
         assert result.verify()
+        assert not request_problems(result.counterexample, None, "RESOURCE_POLICY")
