@@ -245,7 +245,9 @@ def _apply(prop, sd: dict, params: dict, partitions: list) -> None:
 
 def drop(tree: exp.Drop, ctx: Context) -> Outcome:
     kind = str(tree.args.get("kind") or "").upper()
-    node = tree.this
+    node = tree.this if tree.this is not None else (tree.args.get("tables") or [None])[0]
+    if node is None:
+        raise failures.syntax_error("line 1:1", "<EOF>")
     exists_ok = bool(tree.args.get("exists"))
     if kind == "TABLE":
         database, name = (node.db or ctx.database).lower(), node.name.lower()
