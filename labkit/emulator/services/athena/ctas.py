@@ -102,9 +102,9 @@ def run(tree: exp.Create, text: str, ctx: Context) -> Outcome:
     raise_glue(status, data, missing_text=f"[Error 10072]: Database does not exist: {database}")
     if keys:
         _add_partitions(ctx, database, name, location, keys, written, sd)
-    _manifest(ctx, written)
     return Outcome(statement_type="DDL", substatement="CREATE_TABLE_AS_SELECT",
-                   update_count=int(count), scanned=scanned, header=False)
+                   update_count=int(count), scanned=scanned, header=False,
+                   manifest=_manifest(ctx, written))
 
 
 def _add_partitions(ctx, database, name, location, keys, written: List[str], sd) -> None:
@@ -120,6 +120,8 @@ def _add_partitions(ctx, database, name, location, keys, written: List[str], sd)
             "PartitionInputList": inputs[start:start + 100]})
 
 
-def _manifest(ctx: Context, written: List[str]) -> None:
-    bucket, key, _ = results.location(ctx.output_location, ctx.query_id, "-manifest.csv")
+def _manifest(ctx: Context, written: List[str]) -> str:
+    """QUERY_ID-manifest.csv: the data files written (Statistics.DataManifestLocation)."""
+    bucket, key, url = results.location(ctx.output_location, ctx.query_id, "-manifest.csv")
     results.put(ctx.lender, bucket, key, "".join(w + "\n" for w in written).encode(), None)
+    return url

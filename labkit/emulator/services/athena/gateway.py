@@ -110,6 +110,7 @@ def _succeeded(execution: Execution, outcome: engine.Outcome) -> None:
     execution.update_count = outcome.update_count
     execution.statement_type = outcome.statement_type
     execution.substatement = outcome.substatement
+    execution.manifest = outcome.manifest
     if execution.result_key is None and execution.output_location:
         execution.result_key = results.location(execution.output_location,
                                                 execution.query_id, ".csv")[2]
@@ -163,6 +164,8 @@ def describe(execution: Execution) -> dict:
     }
     if execution.substatement and final:
         out["SubstatementType"] = execution.substatement
+    if execution.manifest and state == "SUCCEEDED":
+        out["Statistics"]["DataManifestLocation"] = execution.manifest
     return out
 
 

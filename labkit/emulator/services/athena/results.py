@@ -83,7 +83,10 @@ def write(lender: OnBehalf, output: str, query_id: str, outcome, encryption) -> 
         put(lender, bucket, key, body.encode("utf-8"), encryption)
     meta = json.dumps({"ColumnInfo": outcome.columns, "labkit": "JSON, not AWS's binary "
                        "metadata format"}).encode()
-    put(lender, bucket, key + ".metadata", meta, encryption)
+    # A CTAS has no .csv: its metadata sits beside its manifest as QUERY_ID.metadata.
+    meta_key = key + ".metadata" if outcome.manifest is None else \
+        location(output, query_id, ".metadata")[1]
+    put(lender, bucket, meta_key, meta, encryption)
     return url
 
 

@@ -19,6 +19,7 @@ class Outcome:
     update_count: Optional[int] = None
     header: bool = True
     text_result: bool = False  # DDL output is a .txt, not a .csv
+    manifest: Optional[str] = None  # CTAS: s3:// URL of QUERY_ID-manifest.csv
 
 
 @dataclass

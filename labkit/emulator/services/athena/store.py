@@ -41,6 +41,7 @@ class Execution:
     update_count: Optional[int] = None
     result_key: Optional[str] = None  # s3://.../QUERY_ID.csv once written
     substatement: Optional[str] = None
+    manifest: Optional[str] = None   # Statistics.DataManifestLocation (CTAS)
 
 
 def _backend(account: str, region: str):
