@@ -23,10 +23,10 @@ class QueryFailed(Exception):
     """The query ends FAILED with REASON (AWS's wording) and its AthenaError fields."""
 
     def __init__(self, reason: str, error_type: int = USER_ERROR, category: int = USER,
-                 retryable: bool = False):
+                 retryable: bool = False, state: str = "FAILED"):
         super().__init__(reason)
         self.reason, self.error_type, self.category = reason, error_type, category
-        self.retryable = retryable
+        self.retryable, self.state = retryable, state
 
     def athena_error(self) -> dict:
         return {"ErrorCategory": self.category, "ErrorType": self.error_type,
@@ -96,8 +96,10 @@ def ddl_failed(message: str) -> QueryFailed:
 
 
 def bytes_cutoff(limit: int) -> QueryFailed:
+    """Athena "Configure per-query and per-workgroup data usage controls": a query that
+    scans more than the workgroup's per-query limit is canceled."""
     return QueryFailed(f"Query cancelled! Bytes scanned limit of {limit} bytes was exceeded",
-                       USER_ERROR)
+                       USER_ERROR, state="CANCELLED")
 
 
 def location_write_denied(url: str) -> QueryFailed:

@@ -88,7 +88,7 @@ def _run(call: Call, execution: Execution, wg: workgroups.Settings) -> None:
                                                  execution.query_id, outcome, wg.encryption)
             _succeeded(execution, outcome)
         except failures.QueryFailed as exc:
-            execution.state, execution.reason = "FAILED", exc.reason
+            execution.state, execution.reason = exc.state, exc.reason
             execution.athena_error = exc.athena_error()
         except Exception as exc:  # never a traceback to the client: a FAILED query
             log.warning("athena: query %s failed inside the emulator", execution.query_id,
@@ -120,7 +120,7 @@ def _succeeded(execution: Execution, outcome: engine.Outcome) -> None:
 
 def state_of(execution: Execution) -> str:
     """The state a client sees now (aws-like mode: QUEUED, RUNNING, then the outcome)."""
-    if execution.visible_at and execution.state in ("SUCCEEDED", "FAILED"):
+    if execution.visible_at and execution.state in ("SUCCEEDED", "FAILED", "CANCELLED"):
         now = aws_like.now()
         if now < execution.queued_until:
             return "QUEUED"

@@ -84,3 +84,23 @@ def test_no_output_location_is_refused(em, athena):
     err = info.value.response["Error"]
     assert err["Code"] == "InvalidRequestException"
     assert err["Message"].startswith("No output location provided.")
+
+
+def test_an_enforced_workgroup_and_its_bytes_cutoff(em, athena):
+    # "Override client-side settings": the workgroup's result location wins when enforced;
+    # a query scanning more than BytesScannedCutoffPerQuery is canceled.
+    athena.create_work_group(Name="capped", Configuration={
+        "ResultConfiguration": {"OutputLocation": "s3://athena-results/capped/"},
+        "EnforceWorkGroupConfiguration": True, "BytesScannedCutoffPerQuery": 10_000_000})
+    em.client("s3", region=REGION).put_object(Bucket="lake-data", Key="big/rows.csv",
+                                              Body=b"1,ana,eu,1.5\n" * 800_000)  # 11.2 MB
+    assert run(athena, "CREATE EXTERNAL TABLE big (order_id bigint, customer string, region "
+                       "string, amount double) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' "
+                       "LOCATION 's3://lake-data/big/'")["Status"]["State"] == "SUCCEEDED"
+    small = run(athena, "SELECT 1 AS one", WorkGroup="capped")
+    assert small["Status"]["State"] == "SUCCEEDED"
+    assert small["ResultConfiguration"]["OutputLocation"].startswith(
+        "s3://athena-results/capped/")
+    big = run(athena, "SELECT count(*) FROM big", WorkGroup="capped")
+    assert big["Status"]["State"] == "CANCELLED"
+    assert "Bytes scanned limit" in big["Status"]["StateChangeReason"]
