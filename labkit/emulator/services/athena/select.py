@@ -31,6 +31,37 @@ def _first(node: exp.Table) -> dict:
     return min(metas, key=lambda m: m["start"]) if metas else {}
 
 
+def _conjuncts(node) -> list:
+    if isinstance(node, exp.And):
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    if isinstance(node, exp.Paren):
+        return _conjuncts(node.this)
+    return [node]
+
+
+def pruning(tree: exp.Expression, table: tables.Table):
+    """Athena "Partitioning data": a WHERE that fixes partition keys reads only the
+    partitions that match. labkit prunes on `key = 'literal'` and `key IN (...)` ANDed at
+    the top of a single-table query's WHERE; any other filter reads every partition."""
+    keys = {k for k, _ in table.partition_keys}
+    where = tree.args.get("where") if isinstance(tree, exp.Select) else None
+    if not keys or where is None or len(list(tree.find_all(exp.Table))) != 1:
+        return None
+    allowed = {}
+    for cond in _conjuncts(where.this):
+        if isinstance(cond, exp.EQ) and isinstance(cond.left, exp.Column) \
+                and isinstance(cond.right, exp.Literal) and cond.left.name.lower() in keys:
+            allowed.setdefault(cond.left.name.lower(), []).append({cond.right.name})
+        elif isinstance(cond, exp.In) and isinstance(cond.this, exp.Column) \
+                and cond.this.name.lower() in keys \
+                and all(isinstance(e, exp.Literal) for e in cond.expressions):
+            allowed.setdefault(cond.this.name.lower(), []).append(
+                {e.name for e in cond.expressions})
+    if not allowed:
+        return None
+    return lambda values: all(values.get(k) in s for k, sets in allowed.items() for s in sets)
+
+
 def needed_columns(tree: exp.Expression) -> Optional[set]:
     """The column names TREE names; None when it reads every column (``*``)."""
     if any(True for _ in tree.find_all(exp.Star)):
@@ -51,7 +82,8 @@ def load_tables(con, tree: exp.Expression, text: str, ctx: Context, scan: tables
             continue
         seen.add((database, name))
         table = tables.get_table(ctx.lender, database, name, where)
-        places = tables.fetch(ctx.lender, table, ctx.workdir, scan, needed)
+        places = tables.fetch(ctx.lender, table, ctx.workdir, scan, needed,
+                              pruning(tree, table))
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
         con.execute(f'CREATE OR REPLACE VIEW "{database}"."{name}" AS '
                     f'{tables.view_sql(table, places)}')

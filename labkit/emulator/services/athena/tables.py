@@ -238,13 +238,14 @@ def duck_type(hive_type: str) -> str:
 
 
 def fetch(lender: OnBehalf, table: Table, workdir: str, scan: Scan,
-          needed: Optional[set] = None, wanted: Optional[List[List[str]]] = None
-          ) -> List[Tuple[List[str], List[str]]]:
-    """Read TABLE's objects (of the partitions in WANTED, if given) into WORKDIR:
-    [(partition values, local paths)]; NEEDED: the columns the query names (None: all)."""
+          needed: Optional[set] = None, wanted=None) -> List[Tuple[List[str], List[str]]]:
+    """Read TABLE's objects into WORKDIR: [(partition values, local paths)]; NEEDED: the
+    columns the query names (None: all); WANTED(values by key) -> bool: the partitions the
+    query's WHERE can match (None: all; Athena reads only those)."""
     if table.partition_keys:
         places = [(values, loc) for values, loc in partitions(lender, table)
-                  if wanted is None or values in wanted]
+                  if wanted is None or wanted(dict(zip([k for k, _ in table.partition_keys],
+                                                       values)))]
     else:
         places = [([], table.location)]
     out = []

@@ -82,3 +82,12 @@ def test_show_describe_and_drop(em, athena):
     assert missing["State"] == "FAILED"
     assert missing["AthenaError"]["ErrorType"] == 1003
     _ok(run(athena, "DROP TABLE IF EXISTS scratch"))
+
+
+def test_a_partition_filter_reads_only_its_partition(em, athena):
+    # Athena "Partitioning data": fixing the partition key scans only that partition.
+    every = _ok(run(athena, "SELECT count(*) AS n FROM events"))
+    one = _ok(run(athena, "SELECT count(*) AS n FROM events WHERE dt = '2026-01-02'"))
+    assert rows(athena, one["QueryExecutionId"]) == [["n"], ["1"]]
+    assert one["Statistics"]["DataScannedInBytes"] == len(b'{"id": 3, "v": "c"}\n')
+    assert every["Statistics"]["DataScannedInBytes"] > one["Statistics"]["DataScannedInBytes"]
