@@ -23,7 +23,11 @@ _TYPES = {
 
 
 def athena_type(duck: str):
-    duck = duck.upper()
+    duck = duck.upper().strip('"')
+    if duck in ("TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"):
+        duck = "TIMESTAMP"
+    if duck == "NULL":  # an untyped NULL: Trino calls its type "unknown"
+        return "unknown", 0, 0, False
     m = re.match(r"DECIMAL\((\d+),\s*(\d+)\)", duck)
     if m:
         return "decimal", int(m.group(1)), int(m.group(2)), False
