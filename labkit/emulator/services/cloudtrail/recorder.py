@@ -22,6 +22,7 @@ import os
 from typing import Callable, List
 
 from labkit.emulator.authz.decide import recording
+from labkit.emulator.authz.on_behalf import INVOKED_BY_ENVIRON
 from labkit.emulator.services.cloudtrail.store import STORE
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ def _record(noted, status_line: str, headers_list, chunks, decisions, environ) -
         body = b"".join(chunks) if need_body else b""
         checked = [check.resource for check, _ in decisions]
         event = records.build(req, caller, t, status, headers, body, checked,
-                              reason_of(decisions), environ.get("labkit.tls"))
+                              reason_of(decisions), environ.get("labkit.tls"),
+                              invoked_by=environ.get(INVOKED_BY_ENVIRON))
         code = event.record.get("errorCode")
         if code and all(d.allowed for _, d in decisions):
             # The policies allowed it, the service refused it after (Block Public Access,

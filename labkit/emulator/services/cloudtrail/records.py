@@ -435,8 +435,10 @@ def tls_details(req: AwsRequest, tls: Optional[Tuple[str, str]]) -> Optional[Dic
 
 
 def build(req: AwsRequest, caller, t, status: int, headers: Dict[str, str], body: bytes,
-          checked: List[str], reason: str, tls=None, now: Optional[float] = None) -> Event:
-    """The Event (record + labkit's reason) of REQ made by CALLER, answered with STATUS."""
+          checked: List[str], reason: str, tls=None, now: Optional[float] = None,
+          invoked_by: Optional[str] = None) -> Event:
+    """The Event (record + labkit's reason) of REQ made by CALLER, answered with STATUS;
+    INVOKED_BY names the service that made it on the caller's behalf (Athena reading S3)."""
     epoch = now if now is not None else time.time()
     name = event_name(req, t)
     read_only = is_read_only(name)
@@ -452,9 +454,12 @@ def build(req: AwsRequest, caller, t, status: int, headers: Dict[str, str], body
     recipient = account
     if data or (req.service == "s3" and found):
         recipient = found[-1].get("accountId") or account
+    identity = user_identity(caller, req.access_key_id)
+    if invoked_by:
+        identity["invokedBy"] = invoked_by
     record: Dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
-        "userIdentity": user_identity(caller, req.access_key_id),
+        "userIdentity": identity,
         "eventTime": iso(epoch),
         "eventSource": event_source(req.service),
         "eventName": name,
