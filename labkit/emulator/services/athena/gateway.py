@@ -11,7 +11,6 @@ import json
 import logging
 import tempfile
 import time
-from typing import Optional
 
 from labkit.emulator import aws_like
 from labkit.emulator.authz import errors

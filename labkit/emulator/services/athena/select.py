@@ -123,8 +123,6 @@ def connect():
 
 
 def select(tree: exp.Expression, text: str, ctx: Context) -> Outcome:
-    import duckdb
-
     scan = tables.Scan()
     con = connect()
     try:
@@ -140,8 +138,6 @@ def select(tree: exp.Expression, text: str, ctx: Context) -> Outcome:
 
 def query_relation(tree: exp.Expression, text: str, ctx: Context):
     """(connection, DuckDB SQL, bytes scanned) for CTAS: the SELECT ready to COPY."""
-    import duckdb
-
     scan = tables.Scan()
     con = connect()
     try:
