@@ -42,11 +42,11 @@ from pathlib import Path
 from labkit.grading import checks as graded
 from labkit.grading import engine, report
 from labkit.grading import notebook as nbtools
-from labkit.grading.submissions import (DEFAULT_MAX_NOTEBOOK_MB, Submission, discover,
-                                        parse_shard, shard)
+from labkit.grading.submissions import (DEFAULT_MAX_NOTEBOOK_MB, Submission,
+                                        SubmissionRefused, discover, parse_shard, shard)
 
 #: Bump when the result format or grading rules change: old results are then regraded.
-FORMAT = 2
+FORMAT = 3
 DEFAULT_TIMEOUT = 600.0       # a whole notebook
 DEFAULT_CELL_TIMEOUT = 120.0  # one cell
 DEFAULT_MEMORY_MB = 2048
@@ -125,8 +125,11 @@ class Worker:
         if submission.problem:
             return _finish(result, "invalid", submission.problem, [], submission)
         try:
-            notebook = nbtools.read_submission(submission.path, result["notes"])
-        except nbtools.SubmissionError as exc:
+            # Read once, without following links, type and size checked on the open file;
+            # what is graded is these bytes (a swap after discovery is refused, not graded).
+            data = submission.read(int(self.settings.max_notebook_mb * 1024 * 1024))
+            notebook = nbtools.read_submission(data, result["notes"])
+        except (SubmissionRefused, nbtools.SubmissionError) as exc:
             return _finish(result, "invalid", str(exc), [], submission)
         if not submission.lesson:
             return _finish(result, "invalid", "cannot tell which lesson this notebook is "
@@ -357,6 +360,7 @@ def _instructor_notebook(lesson: str):
 
 def _new_result(submission: Submission) -> dict:
     return {"format": FORMAT, "learner": submission.learner, "lesson": submission.lesson or "?",
+            "handed_in": submission.handed_in or submission.relative or submission.learner,
             "key": submission.key, "name": submission.lab_name,
             "file": submission.relative or str(submission.path),
             "sha256": submission.sha256(), "fingerprint": _fingerprint(submission),

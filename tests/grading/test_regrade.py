@@ -27,9 +27,10 @@ def batch(tmp_path_factory):
     counts = regrade.regrade(folder, out, jobs=2, timeout=TIMEOUT, cell_timeout=CELL_TIMEOUT,
                              progress=False)
     seconds = time.perf_counter() - started
-    grades = list(csv.DictReader((out / "grades.csv").open()))
-    summary = {row["learner"]: row for row in csv.DictReader((out / "summary.csv").open())
-               if row["learner"]}  # rows without a learner are the class figures
+    grades = [{**row, "learner": hostile.learner(row["learner"])}
+              for row in csv.DictReader((out / "grades.csv").open())]
+    summary = {hostile.learner(row["learner"]): row
+               for row in csv.DictReader((out / "summary.csv").open())}
     return {"folder": folder, "out": out, "expected": expected, "counts": counts,
             "seconds": seconds, "grades": grades, "summary": summary}
 

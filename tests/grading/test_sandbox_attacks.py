@@ -195,13 +195,14 @@ def test_forged_results_are_regraded_and_shown_unverified(attacked):
     for row in forged["checks"]:
         row["points"] = 0
     path.write_text(json.dumps(forged))  # the old signature no longer matches
-    stranger = {**forged, "learner": "nobody", "key": "nobody-x__01",
+    stranger = {**forged, "learner": "nobody", "handed_in": "nobody.ipynb", "key": "nobody-x__01",
                 "signature": "0" * 64}
     (out / "results" / "nobody-x__01.json").write_text(json.dumps(stranger))
     again = regrade.regrade(folder, out, jobs=1, timeout=TIMEOUT, cell_timeout=CELL_TIMEOUT,
                             progress=False)
     assert again["graded"] == 1, "only the tampered result is regraded"
-    summary = {r["learner"]: r for r in csv.DictReader((out / "summary.csv").open())}
+    summary = {hostile.learner(r["learner"]): r
+               for r in csv.DictReader((out / "summary.csv").open())}
     assert float(summary["victim"]["points"]) == hostile.FULL
     assert summary["nobody"]["execution"] == "unverified"
     assert float(summary["nobody"]["points"]) == 0
