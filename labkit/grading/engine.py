@@ -58,6 +58,18 @@ def _register_engine() -> None:
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.log import logger as papermill_logger
 
+    from papermill.clientwrap import PapermillNotebookClient
+
+    class BoundedClient(PapermillNotebookClient):
+        """Each output message trimmed to the caps before nbclient stores it (outputs.py)."""
+
+        labkit_budget = None
+
+        def process_message(self, msg, cell, cell_index):
+            if self.labkit_budget is not None and not self.labkit_budget.admit(msg, cell_index):
+                return None
+            return super().process_message(msg, cell, cell_index)
+
     class CapturingEngine(NBClientEngine):
         """papermill's nbclient engine that hands back its notebook client.
 
@@ -69,17 +81,17 @@ def _register_engine() -> None:
 
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-            from papermill.clientwrap import PapermillNotebookClient
-
             holder = kwargs.pop("client_holder")
             started = kwargs.pop("cells_started")
+            budget = kwargs.pop("output_budget")
             timeout = kwargs.pop("execution_timeout", None)
             start_timeout = kwargs.pop("start_timeout", 60)
             for unused in ("input_path", "timeout", "startup_timeout"):
                 kwargs.pop(unused, None)
-            client = PapermillNotebookClient(nb_man, kernel_name=kernel_name, timeout=timeout,
-                                             startup_timeout=start_timeout,
-                                             log=papermill_logger, **kwargs)
+            client = BoundedClient(nb_man, kernel_name=kernel_name, timeout=timeout,
+                                   startup_timeout=start_timeout, log=papermill_logger,
+                                   **kwargs)
+            client.labkit_budget = budget
             # The first cell starting is the line between the grader's failures (a kernel
             # that never answered kernel_info) and the learner's (anything after).
             client.on_cell_start = lambda **_: started.set()
@@ -129,6 +141,7 @@ class Execution:
     reason: str = ""
     seconds: float = 0.0
     notebook: object | None = None  # the executed (possibly partial) notebook
+    notes: list = field(default_factory=list)  # output dropped over the caps, per cell
 
 
 @dataclass
@@ -294,18 +307,36 @@ class KernelPool:
         self._ready.clear()
 
 
+def _bounded_client(km, caps) -> object:
+    """Make ``km.client()`` give a client whose ZMQ sockets refuse messages over
+    ``caps.message`` bytes (a kernel cannot make the grader read a 2 GB message); return
+    the context, to be destroyed after the run."""
+    import zmq
+    import zmq.asyncio
+
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, caps.message)
+    original = km.client
+    km.client = lambda **kwargs: original(**{"context": context, **kwargs})
+    return context
+
+
 def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
-            cell_timeout: float | None = None) -> Execution:
+            cell_timeout: float | None = None, caps=None) -> Execution:
     """Run ``notebook`` in ``kernel`` with papermill (NAME injected); never raises.
 
     ``timeout`` bounds the whole notebook (a timer kills the kernel), ``cell_timeout``
-    one cell (nbclient interrupts it).
+    one cell (nbclient interrupts it); ``caps`` (outputs.Caps) what is kept of its output.
     """
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    from labkit.grading.outputs import Budget, Caps
+
     _register_engine()
+    budget = Budget(caps or Caps())
+    context = _bounded_client(kernel.km, budget.caps)
     holder: list = []
     expired, cells_began = threading.Event(), threading.Event()
 
@@ -322,12 +353,16 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
             notebook, None, parameters={"NAME": name}, engine_name=ENGINE_NAME,
             kernel_name="python3", km=kernel.km, progress_bar=False, log_output=False,
             execution_timeout=cell_timeout or timeout, start_timeout=60, client_holder=holder,
-            cells_started=cells_began)
+            cells_started=cells_began, output_budget=budget)
         status, reason = "ok", ""
     except PapermillExecutionError as exc:
         status, reason = "error", _cell_error(exc, holder[0].nb if holder else None)
-    except CellTimeoutError:
+    except CellTimeoutError as exc:
         status, reason = "timeout", f"a cell ran longer than {cell_timeout or timeout:g} s and was stopped"
+        if "IOPub" in str(exc):  # the reply came, its output did not
+            reason = ("a cell's output stopped reaching the grader (a kernel message over "
+                      f"the {budget.caps.message // 1024**2} MiB cap is refused and its "
+                      "channel reset) and the cell was stopped")
     except DeadKernelError:
         status, reason = "died", "the kernel died (os._exit, a crash or out of memory)"
     except Exception as exc:  # anything else must not stop the batch either
@@ -339,6 +374,7 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
             with contextlib.suppress(Exception):
                 client.kc.stop_channels()
         kernel.kill()
+        context.destroy(linger=0)
     if expired.is_set():
         status, reason = "timeout", f"the notebook ran longer than {timeout:g} s and was stopped"
     elif status != "ok" and holder and not cells_began.is_set():
@@ -346,8 +382,17 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
         # the kernel died or never answered kernel_info, before any learner code.
         status, reason = GRADER_ERROR, f"the kernel did not start ({reason})"
     seconds = time.perf_counter() - started
-    return Execution(status, one_line(reason), seconds,
-                     client.nb if client is not None else None)
+    executed = client.nb if client is not None else None
+    return Execution(status, one_line(reason), seconds, executed,
+                     budget.notes(functools.partial(learner_cell_number, executed)))
+
+
+def learner_cell_number(executed, index: int) -> int:
+    """The learner's number of the cell at ``index`` of the executed notebook (papermill
+    inserts its parameters cell)."""
+    cells = executed.cells[:index] if executed is not None else []
+    return index + 1 - sum("injected-parameters" in c.get("metadata", {}).get("tags", [])
+                           for c in cells)
 
 
 def _cell_error(exc, executed) -> str:

@@ -159,7 +159,8 @@ class Worker:
                 failures.append(run.reason)
                 return None
             result["output"], cut = _output_excerpt(run.notebook, OUTPUT_LIMIT)
-            result["notes"] += cut + [f"graded on a fresh kernel after: {f}" for f in failures]
+            result["notes"] += run.notes + cut + [f"graded on a fresh kernel after: {f}"
+                                                  for f in failures]
             result["seconds"] = round(run.seconds, 2)
             checked = run_checks(self.emulator, submission, kernel.home,
                                  self.scratch / f"grader-{os.getpid()}")
@@ -392,31 +393,48 @@ def _finish(result: dict, status: str, reason: str, checked: list[dict],
 
 def _output_excerpt(notebook, limit: int) -> tuple[str, list[str]]:
     """The output of the cell that failed (else the largest), cut to ``limit`` characters,
-    and a note for every cell whose output had to be cut."""
+    and a note for every cell whose output had to be cut. Sizes are summed, never joined:
+    only ``limit`` characters of one cell are ever copied."""
     if notebook is None:
         return "", []
-    texts = [(index + 1, _cell_text(cell)) for index, cell in enumerate(notebook.cells)
+    cells = [(engine.learner_cell_number(notebook, index), cell)
+             for index, cell in enumerate(notebook.cells)
              if cell.get("cell_type") == "code" and cell.get("outputs")]
-    if not texts:
+    if not cells:
         return "", []
-    notes = [f"cell {number} printed {len(text):,} characters (cut to {limit:,} in the report)"
-             for number, text in texts if len(text) > limit]
-    failed = [(n, t) for (n, t), cell in zip(texts, [c for c in notebook.cells if
-              c.get("cell_type") == "code" and c.get("outputs")])
-              if any(o.get("output_type") == "error" for o in cell["outputs"])]
-    number, text = failed[-1] if failed else max(texts, key=lambda item: len(item[1]))
-    return f"[cell {number}]\n" + truncate(text, limit), notes
+    sizes = {number: sum(map(_output_size, cell["outputs"])) for number, cell in cells}
+    notes = [f"cell {number} printed {size:,} characters (cut to {limit:,} in the report)"
+             for number, size in sizes.items() if size > limit]
+    failed = [(n, c) for n, c in cells
+              if any(o.get("output_type") == "error" for o in c["outputs"])]
+    number, cell = failed[-1] if failed else max(cells, key=lambda item: sizes[item[0]])
+    text = _cell_text(cell, limit + 1)
+    if sizes[number] > limit:
+        text = text[:limit] + f"\n[... {sizes[number] - limit} more characters cut]"
+    return f"[cell {number}]\n" + text, notes
 
 
-def _cell_text(cell) -> str:
-    parts = []
+def _output_text(output) -> str:
+    if output.get("output_type") == "stream":
+        return str(output.get("text", ""))
+    if output.get("output_type") == "error":
+        return f"{output.get('ename')}: {output.get('evalue')}"
+    return str(output.get("data", {}).get("text/plain", ""))
+
+
+def _output_size(output) -> int:
+    return len(_output_text(output))
+
+
+def _cell_text(cell, limit: int) -> str:
+    """At most ``limit`` characters of the cell's text outputs, in order."""
+    parts, room = [], limit
     for output in cell["outputs"]:
-        if output.get("output_type") == "stream":
-            parts.append(output.get("text", ""))
-        elif output.get("output_type") == "error":
-            parts.append(f"{output.get('ename')}: {output.get('evalue')}")
-        else:
-            parts.append(str(output.get("data", {}).get("text/plain", "")))
+        if room <= 0:
+            break
+        piece = _output_text(output)[:room]
+        parts.append(piece)
+        room -= len(piece)
     return "".join(parts)
 
 
