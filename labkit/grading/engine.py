@@ -156,6 +156,7 @@ class WarmKernel:
     gate: object = None   # the sandboxed kernel's emulator socket (KernelGate), or None
     folder: Path | None = None  # everything of this kernel, removed by cleanup()
     ipc: Path | None = None  # a sandboxed kernel's ipc folder (its emulator socket goes there)
+    release: object = None  # unmounts a sandboxed kernel's sized folder, after cleanup
 
     def finish_warm_up(self, timeout: float = 60) -> None:
         """Wait for the warm-up imports (closing the socket earlier would drop them)."""
@@ -204,6 +205,8 @@ def _sandboxed_manager():
 
     class SandboxedKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
+            # Written by jupyter_client just before, as the grader: the kernel's uid reads it.
+            self.labkit_give(self.connection_file)
             return self.labkit_command(os.path.realpath(self.connection_file))
 
     return SandboxedKernelManager
@@ -237,7 +240,12 @@ class KernelPool:
         folder = self.scratch / f"k{os.getpid()}-{self._count}"
         shutil.rmtree(folder, ignore_errors=True)
         home, gate = folder / "home", None
-        home.mkdir(parents=True, mode=0o700)
+        if self.sandbox is not None:
+            self.sandbox.new_folder(folder)  # owned by the kernel's uid, sized when root
+        for made in (home, folder / "ipc"):
+            made.mkdir(parents=True, mode=0o700)
+            if self.sandbox is not None:
+                self.sandbox.give(made)
         # An async manager, as nbclient's own: with a blocking client, nbclient waits on a
         # dead kernel's output forever (its liveness poll never gets the event loop).
         if self.sandbox is None:
@@ -253,7 +261,8 @@ class KernelPool:
         # Queued now, runs while the previous submission executes; awaited in take().
         msg_id = client.execute(WARM_UP, silent=True, store_history=False)
         return WarmKernel(km, home, client, msg_id, gate=gate, folder=folder,
-                          ipc=folder / "ipc" if self.sandbox is not None else None)
+                          ipc=folder / "ipc" if self.sandbox is not None else None,
+                          release=self.sandbox.release_folder if self.sandbox else None)
 
     def _start_sandboxed(self, folder: Path, home: Path):
         """A kernel in bwrap: ZMQ over ipc in its own folder. It needs no emulator to start:
@@ -266,11 +275,12 @@ class KernelPool:
         km = ipc_manager(ipc, _sandboxed_manager())
         km.labkit_command = functools.partial(self.sandbox.command, folder, home, ipc,
                                               SANDBOX_PORT)
+        km.labkit_give = self.sandbox.give
         # The kernel's own chatter goes to a log in its folder (bounded by RLIMIT_FSIZE).
         with open(folder / "kernel.log", "wb") as log:
             run_sync(km.start_kernel)(
                 env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, cwd=str(home),
-                preexec_fn=self.sandbox.limits.apply, stdout=log, stderr=log)
+                preexec_fn=self.sandbox.preexec, stdout=log, stderr=log)
         return km, None
 
     def _connect(self, kernel: WarmKernel) -> None:
@@ -287,6 +297,9 @@ class KernelPool:
                   "ca_bundle": str(kernel.home / "ca.pem")}
         write_private(kernel.home / "attach.json", json.dumps(attach).encode())
         kernel.gate = KernelGate(kernel.ipc / BRIDGE_SOCKET, self.emulator)
+        for path in (kernel.home / "ca.pem", kernel.home / "attach.json",
+                     kernel.ipc / BRIDGE_SOCKET):
+            self.sandbox.give(path)
 
     def fill(self) -> None:
         """Start kernels until ``spare`` are waiting."""

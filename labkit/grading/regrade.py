@@ -108,8 +108,10 @@ class Worker:
         self.scratch, self.settings = Path(scratch), settings
         box = None
         if settings.sandbox:
-            box = sandbox.Sandbox(sandbox.require_bwrap(), config.repo_root(),
-                                  hide=(self.scratch, *hide), limits=settings.limits())
+            box = sandbox.Sandbox.for_worker(sandbox.require_bwrap(), config.repo_root(),
+                                             self.scratch, hide=(self.scratch, *hide),
+                                             limits=settings.limits())
+        self.limits = box.in_force() if box else ["no sandbox (--no-sandbox)"]
         self.emulator = Emulator(self.scratch / f"emulator-{os.getpid()}")
         self.pool = engine.KernelPool(self.scratch, self.emulator, sandbox=box)
         if box is not None:
@@ -122,6 +124,7 @@ class Worker:
     def grade(self, submission: Submission) -> dict:
         """Execute one submission in a fresh kernel and a reset emulator, then run its checks."""
         result = _new_result(submission)
+        result["limits"] = self.limits
         if submission.problem:
             return _finish(result, "invalid", submission.problem, [], submission)
         try:

@@ -285,6 +285,9 @@ def html_report(results: list[dict], histogram_file: str | None = None) -> str:
                        f"{got} / {top}, {e(r['execution']['status'])}</summary><ul>{notes}</ul>"
                        f"<table><tr><th>check</th><th>points</th><th>status</th>"
                        f"<th>message</th></tr>{rows}</table>{output}</details>")
+    sandboxes = sorted({tuple(r.get("limits") or ()) for r in results} - {()})
+    limits = "".join("<ul>" + "".join(f"<li>{e(str(item))}</li>" for item in group) + "</ul>"
+                     for group in sandboxes) or "<p>not recorded</p>"
     style = ("body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px}"
              "table{border-collapse:collapse;margin-bottom:1em}.low{background:#fee}"
              "pre{background:#f6f6f6;max-height:20em;overflow:auto;white-space:pre-wrap}"
@@ -297,7 +300,8 @@ def html_report(results: list[dict], histogram_file: str | None = None) -> str:
             f"<table><tr><th>score</th><th>learners</th></tr>{bands}</table></div></div>"
             f"<h2>Learners (click a column to sort)</h2><table class='sortable'><thead><tr>"
             f"<th>learner</th><th>lesson</th><th>points</th><th>notebook</th><th>reason</th>"
-            f"</tr></thead><tbody>{summary}</tbody></table><h2>Details</h2>"
+            f"</tr></thead><tbody>{summary}</tbody></table>"
+            f"<h2>Sandbox limits in force</h2>{limits}<h2>Details</h2>"
             + "".join(details) + _SORTER)
 
 

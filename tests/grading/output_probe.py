@@ -25,4 +25,5 @@ peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 w.close()
 print(json.dumps({"base_mb": base // 1024, "peak_mb": peak // 1024, "seconds": time.time() - t,
                   "execution": r["execution"], "notes": r["notes"], "output": r["output"],
+                  "limits": r.get("limits", []),
                   "points": sum(c["points"] for c in r["checks"])}))
