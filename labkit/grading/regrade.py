@@ -40,7 +40,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from labkit.grading import checks as graded
-from labkit.grading import engine, report
+from labkit.grading import egress, engine, report
 from labkit.grading import notebook as nbtools
 from labkit.grading.submissions import (DEFAULT_MAX_NOTEBOOK_MB, Submission,
                                         SubmissionRefused, discover, parse_shard, shard)
@@ -120,6 +120,9 @@ class Worker:
         else:
             self.emulator.start()  # an unsandboxed kernel's attach file names the port
             self.pool.fill()
+        # From now on this process connects to its own emulator only, and what serves a
+        # kernel connects nowhere: moto's deliveries to URLs are refused (egress.py).
+        egress.install(self.emulator.port)
 
     def grade(self, submission: Submission) -> dict:
         """Execute one submission in a fresh kernel and a reset emulator, then run its checks."""

@@ -300,11 +300,13 @@ class KernelGate(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     def __init__(self, path: Path, emulator):
         from labkit.emulator.proxy import ProxyHandler
+        from labkit.grading import egress
 
         class Handler(ProxyHandler):
             def setup(self) -> None:
                 socketserver.StreamRequestHandler.setup(self)  # no TCP options on a unix socket
                 self.client_address = ("sandboxed-kernel", 0)
+                egress.serving_kernel()  # what a kernel asks for connects nowhere
 
             def _environ(self, *args, **kwargs):
                 from labkit.emulator.control import UNTRUSTED_ENVIRON
