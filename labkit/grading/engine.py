@@ -218,6 +218,7 @@ class KernelPool:
     def __init__(self, scratch: Path, emulator, spare: int = 1, sandbox=None):
         self.scratch, self.emulator, self.spare = Path(scratch), emulator, spare
         self.sandbox = sandbox
+        self.lesson: str | None = None  # sandboxed kernels are made for one lesson (withheld)
         self._ready: list[WarmKernel] = []
         self._count = 0
 
@@ -274,7 +275,7 @@ class KernelPool:
         ipc = folder / "ipc"
         km = ipc_manager(ipc, _sandboxed_manager())
         km.labkit_command = functools.partial(self.sandbox.command, folder, home, ipc,
-                                              SANDBOX_PORT)
+                                              SANDBOX_PORT, lesson=self.lesson)
         km.labkit_give = self.sandbox.give
         # The kernel's own chatter goes to a log in its folder (bounded by RLIMIT_FSIZE).
         with open(folder / "kernel.log", "wb") as log:
@@ -306,8 +307,12 @@ class KernelPool:
         while len(self._ready) < self.spare:
             self._ready.append(self._start_one())
 
-    def take(self) -> WarmKernel:
-        """A kernel nobody has used; a replacement starts warming up at once."""
+    def take(self, lesson: str | None = None) -> WarmKernel:
+        """A kernel nobody has used, made for ``lesson``; a replacement starts warming up at
+        once (for the same lesson: a batch is mostly one lesson)."""
+        if self.sandbox is not None and lesson != self.lesson:
+            self.close()  # warmed for another lesson: its file system withholds other builders
+            self.lesson = lesson
         kernel = self._ready.pop(0) if self._ready else self._start_one()
         self._connect(kernel)
         self.fill()

@@ -154,7 +154,7 @@ class Worker:
         (the reason appended to ``failures``) when the grader failed before learner code ran."""
         try:
             self.emulator.reset()
-            kernel = self.pool.take()
+            kernel = self.pool.take(submission.lesson)
         except Exception as exc:  # the kernel or the emulator: ours, never the learner's
             failures.append(f"{type(exc).__name__}: {exc}")
             return None

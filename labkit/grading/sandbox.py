@@ -41,7 +41,9 @@ INSTALL_HINT = ("bubblewrap (bwrap) is not installed, and `labkit regrade` runs 
                 "`labkit regrade ... --no-sandbox`.")
 GIB = 1024 ** 3
 #: Folders of the repository a kernel never sees (the instructor's material and history).
-HIDDEN_IN_REPO = ("instructor", "notebooks", ".git", "build")
+HIDDEN_IN_REPO = ("instructor", "notebooks", ".git", "build", "release",
+                  # compiled reference solutions: the withheld modules' old bytecode
+                  "labkit/topics/__pycache__")
 BRIDGE_SOCKET = "emulator.sock"
 MIB = 1024 ** 2
 #: What a kernel can write, in bytes: its /tmp, its /dev/shm (tmpfs inside the sandbox) and,
@@ -136,6 +138,7 @@ class Sandbox:
     no_userns: bool = False       # bwrap --disable-userns
     sized_homes: bool = False     # kernel folders on a sized tmpfs (mounts.py)
     sources: dict = None          # bound path -> where this uid can reach it on the host
+    withheld: dict = None         # lesson id -> {builder module file: its withheld text}
 
     @classmethod
     def for_worker(cls, bwrap: str, repo: Path, scratch: Path, hide=(), limits=Limits()):
@@ -144,6 +147,7 @@ class Sandbox:
         no user namespaces inside (bwrap >= 0.8). Call before the worker starts threads."""
         box = cls(bwrap, Path(repo), tuple(hide), limits, uid=sandbox_uid(),
                   no_userns=disables_userns(bwrap), sources={})
+        box.withheld = _withheld_by_lesson(Path(repo), Path(scratch) / "withheld")
         if box.uid is not None:
             from labkit.grading import mounts
 
@@ -226,7 +230,7 @@ class Sandbox:
         return sorted(r for r in roots if not _inside_any(r, [Path("/usr")]))
 
     def command(self, kernel_dir: Path, home: Path, ipc: Path, port: int,
-                connection_file: Path) -> list[str]:
+                connection_file: Path, lesson: str | None = None) -> list[str]:
         """bwrap ... -- python -m labkit.grading.sandbox PORT SOCKET python -m ipykernel ..."""
         bound = self._bound_roots()
         sources = self.sources or {}
@@ -247,6 +251,9 @@ class Sandbox:
         for hole in self._holes(bound):
             args += (["--tmpfs", str(hole), "--remount-ro", str(hole)] if hole.is_dir()
                      else ["--ro-bind", "/dev/null", str(hole)])
+        # While lesson N is graded, lessons N.. hold no reference solution (withhold.py).
+        for real, stub in ((self.withheld or {}).get(lesson) or {}).items():
+            args += ["--ro-bind", str(stub), str(real)]
         args += ["--bind", str(home), str(home), "--bind", str(ipc), str(ipc),
                  "--clearenv", *self._environment(home), "--chdir", str(home), "--",
                  sys.executable, "-m", "labkit.grading.sandbox", str(port),
@@ -277,6 +284,22 @@ class Sandbox:
         for key, value in env.items():
             args += ["--setenv", key, value]
         return args
+
+
+def _withheld_by_lesson(repo: Path, folder: Path) -> dict[str, dict[Path, Path]]:
+    """lesson -> {builder file: withheld file} of that lesson and every later one."""
+    from labkit import course
+    from labkit.grading import withhold
+
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)
+    every = withhold.write_withheld(repo, withhold.withheld_lessons("00", True), folder)
+    by_lesson = {}
+    for item in course.LESSONS:
+        later = {withhold.builder_file(repo, other)
+                 for other in withhold.withheld_lessons(item.id, True)}
+        by_lesson[item.id] = {real: stub for real, stub in every.items() if real in later}
+    return by_lesson
 
 
 def _reachable_by_others(path: Path) -> bool:
