@@ -22,6 +22,7 @@ its rows with that reason, and every report is written.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -86,6 +87,7 @@ class Settings:
     memory_mb: int = DEFAULT_MEMORY_MB          # address space of a kernel and its children
     max_notebook_mb: float = DEFAULT_MAX_NOTEBOOK_MB
     batch_timeout: float | None = None          # the whole batch; None: from the counts
+    lesson: str | None = None                   # the batch's usual lesson: spare kernels' one
 
     def limits(self):
         from labkit.grading.sandbox import Limits
@@ -114,6 +116,7 @@ class Worker:
         self.limits = box.in_force() if box else ["no sandbox (--no-sandbox)"]
         self.emulator = Emulator(self.scratch / f"emulator-{os.getpid()}")
         self.pool = engine.KernelPool(self.scratch, self.emulator, sandbox=box)
+        self.pool.lesson = settings.lesson  # the first spare is made for the usual lesson
         if box is not None:
             self.pool.fill()  # a sandboxed kernel starts without its emulator: start both
             self.emulator.start()
@@ -537,6 +540,9 @@ def regrade(submissions_dir, out, lesson=None, jobs=2, timeout=DEFAULT_TIMEOUT,
     out.mkdir(parents=True, exist_ok=True)
     chosen = shard(discover(submissions_dir, lesson, max_notebook_mb), parse_shard(shard_spec))
     todo = [s for s in chosen if force or not up_to_date(out, s)]
+    lessons = [s.lesson for s in todo if s.lesson and not s.problem]
+    if lessons:
+        settings = dataclasses.replace(settings, lesson=max(set(lessons), key=lessons.count))
     started = time.perf_counter()
     if todo:
         hide = _grader_folders(submissions_dir, out)
