@@ -155,15 +155,26 @@ class Worker:
                  failures: list[str]) -> dict | None:
         """One try on a fresh kernel and a reset emulator: the finished result, or None
         (the reason appended to ``failures``) when the grader failed before learner code ran."""
+        phases, clock = {}, time.perf_counter()
+
+        def lap(name: str) -> None:  # seconds per phase, for benchmarks/bench_regrade.py
+            nonlocal clock
+            now = time.perf_counter()
+            phases[name] = round(now - clock, 3)
+            clock = now
+
         try:
             self.emulator.reset()
+            lap("reset")
             kernel = self.pool.take(submission.lesson)
+            lap("kernel")
         except Exception as exc:  # the kernel or the emulator: ours, never the learner's
             failures.append(f"{type(exc).__name__}: {exc}")
             return None
         try:
             run = engine.execute(kernel, notebook, submission.lab_name, self.settings.timeout,
                                  self.settings.cell_timeout)
+            lap("notebook")
             if run.status == engine.GRADER_ERROR:
                 failures.append(run.reason)
                 return None
@@ -173,8 +184,11 @@ class Worker:
             result["seconds"] = round(run.seconds, 2)
             checked = run_checks(self.emulator, submission, kernel.home,
                                  self.scratch / f"grader-{os.getpid()}")
+            lap("checks")
         finally:
             kernel.cleanup()
+        lap("cleanup")
+        result["phases"] = phases
         return _finish(result, run.status, run.reason, checked, submission)
 
     def close(self) -> None:
