@@ -128,6 +128,7 @@ def main() -> int:
         work = Path(scratch)
         paths = make_submissions(work / "submissions", args.lesson_notebook, args.count)
         fast_s, fast_points = fast(work / "submissions", work / "out", args.jobs, args.timeout)
+        mean = phases(work / "out")  # read now: the scratch is removed below
         bare_s = None
         if args.sandbox_cost:
             bare_s, _ = fast(work / "submissions", work / "out-bare", args.jobs, args.timeout,
@@ -147,7 +148,6 @@ def main() -> int:
         print(f"sandbox cost: {(fast_s - bare_s) / n:+.2f} s per submission of the batch "
               f"({(fast_s - bare_s) * args.jobs / n:+.2f} s of one worker's time)")
     print(f"speed-up: {naive_s / fast_s:.2f}x (sandbox on)")
-    mean = phases(work / "out")
     print("per submission, one worker's seconds by phase: " + ", ".join(
         f"{name} {seconds:.2f}" for name, seconds in mean.items()))
     print(f"processes left behind 5 s after the run: {len(left)}")
