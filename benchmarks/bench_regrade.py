@@ -12,6 +12,8 @@ one emulator per worker, hidden checks in the grader, --jobs workers).
 --sandbox-cost: also time `labkit regrade --no-sandbox` on the same submissions and
 print what the sandbox costs per submission.
 
+It prints one worker's mean seconds per submission by phase (emulator reset, waiting for
+the warm kernel, the notebook, the grader's checks, cleanup), from each result's ``phases``.
 At the end it counts the processes the run left behind (issue 29: none): labs of the
 naive loop (each papermill run starts the learner's shared lab, which ends with it),
 kernels, workers, anything whose command line or folder lies in the run's scratch.
@@ -85,6 +87,16 @@ def fast(folder: Path, out: Path, jobs: int, timeout: float,
     return seconds, points
 
 
+def phases(out: Path) -> dict[str, float]:
+    """Mean seconds per phase of one submission (reset, kernel wait, notebook, checks,
+    cleanup), from the results' ``phases``."""
+    found: dict[str, list[float]] = {}
+    for path in (out / "results").glob("*.json"):
+        for name, seconds in json.loads(path.read_text()).get("phases", {}).items():
+            found.setdefault(name, []).append(seconds)
+    return {name: sum(values) / len(values) for name, values in found.items()}
+
+
 def leftovers(scratch: Path, wait: float) -> list[str]:
     """Processes still running from ``scratch`` after up to ``wait`` seconds."""
     import psutil
@@ -116,6 +128,7 @@ def main() -> int:
         work = Path(scratch)
         paths = make_submissions(work / "submissions", args.lesson_notebook, args.count)
         fast_s, fast_points = fast(work / "submissions", work / "out", args.jobs, args.timeout)
+        mean = phases(work / "out")  # read now: the scratch is removed below
         bare_s = None
         if args.sandbox_cost:
             bare_s, _ = fast(work / "submissions", work / "out-bare", args.jobs, args.timeout,
@@ -135,6 +148,8 @@ def main() -> int:
         print(f"sandbox cost: {(fast_s - bare_s) / n:+.2f} s per submission of the batch "
               f"({(fast_s - bare_s) * args.jobs / n:+.2f} s of one worker's time)")
     print(f"speed-up: {naive_s / fast_s:.2f}x (sandbox on)")
+    print("per submission, one worker's seconds by phase: " + ", ".join(
+        f"{name} {seconds:.2f}" for name, seconds in mean.items()))
     print(f"processes left behind 5 s after the run: {len(left)}")
     for line in left:
         print(f"  LEFT BEHIND: {line}")

@@ -16,6 +16,17 @@ from dataclasses import dataclass
 BILLABLE_VARIABLE = "LABKIT_BUILD_BILLABLE"
 
 
+class SolutionWithheld(RuntimeError):
+    """A lesson's reference solution is not in this copy of labkit (not released yet, or
+    withheld while that lesson is graded)."""
+
+    def __init__(self, lesson: str, where: str = "", message: str = ""):
+        self.lesson = lesson
+        super().__init__(message or (
+            f"lesson {lesson}'s reference solution ({where or 'its builder'}) is not in this "
+            f"copy of labkit: your instructor releases it after lesson {lesson} is handed in"))
+
+
 @dataclass(frozen=True)
 class Lesson:
     id: str
@@ -112,5 +123,13 @@ def build_upto(lab, lesson: str | int, billable: bool | None = None) -> list[str
     """Build the end state of the lessons ``lesson`` starts from; return their ids."""
     built = prerequisites(lesson)
     for item in built:
-        get(item).build(lab, billable)
+        try:
+            get(item).build(lab, billable)
+        except SolutionWithheld as exc:
+            wanted = normalize(lesson)
+            raise SolutionWithheld(exc.lesson, message=(
+                f"labkit.start cannot catch you up to lesson {wanted}: {exc}. Finish lesson "
+                f"{exc.lesson}'s notebook in this lab first, then run labkit.start(NAME, "
+                f"lesson=\"{wanted}\", rebuild=False), which keeps what your lab holds."
+            )) from None
     return built

@@ -13,6 +13,7 @@ deadline): their rows say why, no points lost; run the same command again to gra
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 #: `labkit regrade`'s exit status when some rows say "not graded" (see the docstring).
 EXIT_NOT_GRADED = 4
@@ -31,6 +32,20 @@ def cmd_release(args) -> int:
         return 1 if problems else 0
     written = release.release(args.out, args.notebooks)
     print(f"Wrote {len(written)} student notebook(s) to {args.out}")
+    if args.solutions_through:
+        from labkit import config, course
+        from labkit.grading import withhold
+
+        try:
+            through = course.normalize(args.solutions_through)
+        except ValueError as exc:
+            print(f"--solutions-through: {exc}", file=sys.stderr)
+            return 2
+        package = Path(args.out) / "package"
+        withheld = withhold.release_package(config.repo_root(), through, package)
+        print(f"Wrote the labkit package to {package / 'labkit'} with the reference solutions "
+              f"of lessons up to {through} only; withheld: {', '.join(withheld) or 'none'}. "
+              f"Learners install it with PYTHONPATH={package} (or copy it over their labkit).")
     return 0
 
 
@@ -105,6 +120,10 @@ def register(subparsers) -> None:
         "release", help="write student versions of the lessons (solutions stubbed)")
     release.add_argument("--out", default=DEFAULT_OUT, help="folder (default release)")
     release.add_argument("--notebooks", help="source notebooks folder (default notebooks/)")
+    release.add_argument("--solutions-through", metavar="NN",
+                         help="also write OUT/package/labkit, a copy of the package holding "
+                              "the reference solutions of lessons up to NN only (the ones "
+                              "labkit.start uses to catch a learner up)")
     release.add_argument("--check", action="store_true",
                          help="write nothing; fail if --out differs from a fresh release")
     release.set_defaults(func=cmd_release)

@@ -58,6 +58,18 @@ def _register_engine() -> None:
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.log import logger as papermill_logger
 
+    from papermill.clientwrap import PapermillNotebookClient
+
+    class BoundedClient(PapermillNotebookClient):
+        """Each output message trimmed to the caps before nbclient stores it (outputs.py)."""
+
+        labkit_budget = None
+
+        def process_message(self, msg, cell, cell_index):
+            if self.labkit_budget is not None and not self.labkit_budget.admit(msg, cell_index):
+                return None
+            return super().process_message(msg, cell, cell_index)
+
     class CapturingEngine(NBClientEngine):
         """papermill's nbclient engine that hands back its notebook client.
 
@@ -69,17 +81,17 @@ def _register_engine() -> None:
 
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-            from papermill.clientwrap import PapermillNotebookClient
-
             holder = kwargs.pop("client_holder")
             started = kwargs.pop("cells_started")
+            budget = kwargs.pop("output_budget")
             timeout = kwargs.pop("execution_timeout", None)
             start_timeout = kwargs.pop("start_timeout", 60)
             for unused in ("input_path", "timeout", "startup_timeout"):
                 kwargs.pop(unused, None)
-            client = PapermillNotebookClient(nb_man, kernel_name=kernel_name, timeout=timeout,
-                                             startup_timeout=start_timeout,
-                                             log=papermill_logger, **kwargs)
+            client = BoundedClient(nb_man, kernel_name=kernel_name, timeout=timeout,
+                                   startup_timeout=start_timeout, log=papermill_logger,
+                                   **kwargs)
+            client.labkit_budget = budget
             # The first cell starting is the line between the grader's failures (a kernel
             # that never answered kernel_info) and the learner's (anything after).
             client.on_cell_start = lambda **_: started.set()
@@ -129,6 +141,7 @@ class Execution:
     reason: str = ""
     seconds: float = 0.0
     notebook: object | None = None  # the executed (possibly partial) notebook
+    notes: list = field(default_factory=list)  # output dropped over the caps, per cell
 
 
 @dataclass
@@ -143,6 +156,7 @@ class WarmKernel:
     gate: object = None   # the sandboxed kernel's emulator socket (KernelGate), or None
     folder: Path | None = None  # everything of this kernel, removed by cleanup()
     ipc: Path | None = None  # a sandboxed kernel's ipc folder (its emulator socket goes there)
+    release: object = None  # unmounts a sandboxed kernel's sized folder, after cleanup
 
     def finish_warm_up(self, timeout: float = 60) -> None:
         """Wait for the warm-up imports (closing the socket earlier would drop them)."""
@@ -191,6 +205,8 @@ def _sandboxed_manager():
 
     class SandboxedKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
+            # Written by jupyter_client just before, as the grader: the kernel's uid reads it.
+            self.labkit_give(self.connection_file)
             return self.labkit_command(os.path.realpath(self.connection_file))
 
     return SandboxedKernelManager
@@ -202,6 +218,7 @@ class KernelPool:
     def __init__(self, scratch: Path, emulator, spare: int = 1, sandbox=None):
         self.scratch, self.emulator, self.spare = Path(scratch), emulator, spare
         self.sandbox = sandbox
+        self.lesson: str | None = None  # sandboxed kernels are made for one lesson (withheld)
         self._ready: list[WarmKernel] = []
         self._count = 0
 
@@ -224,7 +241,12 @@ class KernelPool:
         folder = self.scratch / f"k{os.getpid()}-{self._count}"
         shutil.rmtree(folder, ignore_errors=True)
         home, gate = folder / "home", None
-        home.mkdir(parents=True, mode=0o700)
+        if self.sandbox is not None:
+            self.sandbox.new_folder(folder)  # owned by the kernel's uid, sized when root
+        for made in (home, folder / "ipc"):
+            made.mkdir(parents=True, mode=0o700)
+            if self.sandbox is not None:
+                self.sandbox.give(made)
         # An async manager, as nbclient's own: with a blocking client, nbclient waits on a
         # dead kernel's output forever (its liveness poll never gets the event loop).
         if self.sandbox is None:
@@ -240,7 +262,8 @@ class KernelPool:
         # Queued now, runs while the previous submission executes; awaited in take().
         msg_id = client.execute(WARM_UP, silent=True, store_history=False)
         return WarmKernel(km, home, client, msg_id, gate=gate, folder=folder,
-                          ipc=folder / "ipc" if self.sandbox is not None else None)
+                          ipc=folder / "ipc" if self.sandbox is not None else None,
+                          release=self.sandbox.release_folder if self.sandbox else None)
 
     def _start_sandboxed(self, folder: Path, home: Path):
         """A kernel in bwrap: ZMQ over ipc in its own folder. It needs no emulator to start:
@@ -252,12 +275,13 @@ class KernelPool:
         ipc = folder / "ipc"
         km = ipc_manager(ipc, _sandboxed_manager())
         km.labkit_command = functools.partial(self.sandbox.command, folder, home, ipc,
-                                              SANDBOX_PORT)
+                                              SANDBOX_PORT, lesson=self.lesson)
+        km.labkit_give = self.sandbox.give
         # The kernel's own chatter goes to a log in its folder (bounded by RLIMIT_FSIZE).
         with open(folder / "kernel.log", "wb") as log:
             run_sync(km.start_kernel)(
                 env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, cwd=str(home),
-                preexec_fn=self.sandbox.limits.apply, stdout=log, stderr=log)
+                preexec_fn=self.sandbox.preexec, stdout=log, stderr=log)
         return km, None
 
     def _connect(self, kernel: WarmKernel) -> None:
@@ -276,14 +300,21 @@ class KernelPool:
                   "ca_bundle": str(kernel.home / "ca.pem"), "token": None}
         write_private(kernel.home / "attach.json", json.dumps(attach).encode())
         kernel.gate = KernelGate(kernel.ipc / BRIDGE_SOCKET, self.emulator)
+        for path in (kernel.home / "ca.pem", kernel.home / "attach.json",
+                     kernel.ipc / BRIDGE_SOCKET):
+            self.sandbox.give(path)
 
     def fill(self) -> None:
         """Start kernels until ``spare`` are waiting."""
         while len(self._ready) < self.spare:
             self._ready.append(self._start_one())
 
-    def take(self) -> WarmKernel:
-        """A kernel nobody has used; a replacement starts warming up at once."""
+    def take(self, lesson: str | None = None) -> WarmKernel:
+        """A kernel nobody has used, made for ``lesson``; a replacement starts warming up at
+        once (for the same lesson: a batch is mostly one lesson)."""
+        if self.sandbox is not None and lesson != self.lesson:
+            self.close()  # warmed for another lesson: its file system withholds other builders
+            self.lesson = lesson
         kernel = self._ready.pop(0) if self._ready else self._start_one()
         self._connect(kernel)
         self.fill()
@@ -296,18 +327,36 @@ class KernelPool:
         self._ready.clear()
 
 
+def _bounded_client(km, caps) -> object:
+    """Make ``km.client()`` give a client whose ZMQ sockets refuse messages over
+    ``caps.message`` bytes (a kernel cannot make the grader read a 2 GB message); return
+    the context, to be destroyed after the run."""
+    import zmq
+    import zmq.asyncio
+
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, caps.message)
+    original = km.client
+    km.client = lambda **kwargs: original(**{"context": context, **kwargs})
+    return context
+
+
 def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
-            cell_timeout: float | None = None) -> Execution:
+            cell_timeout: float | None = None, caps=None) -> Execution:
     """Run ``notebook`` in ``kernel`` with papermill (NAME injected); never raises.
 
     ``timeout`` bounds the whole notebook (a timer kills the kernel), ``cell_timeout``
-    one cell (nbclient interrupts it).
+    one cell (nbclient interrupts it); ``caps`` (outputs.Caps) what is kept of its output.
     """
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    from labkit.grading.outputs import Budget, Caps
+
     _register_engine()
+    budget = Budget(caps or Caps())
+    context = _bounded_client(kernel.km, budget.caps)
     holder: list = []
     expired, cells_began = threading.Event(), threading.Event()
 
@@ -324,12 +373,16 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
             notebook, None, parameters={"NAME": name}, engine_name=ENGINE_NAME,
             kernel_name="python3", km=kernel.km, progress_bar=False, log_output=False,
             execution_timeout=cell_timeout or timeout, start_timeout=60, client_holder=holder,
-            cells_started=cells_began)
+            cells_started=cells_began, output_budget=budget)
         status, reason = "ok", ""
     except PapermillExecutionError as exc:
         status, reason = "error", _cell_error(exc, holder[0].nb if holder else None)
-    except CellTimeoutError:
+    except CellTimeoutError as exc:
         status, reason = "timeout", f"a cell ran longer than {cell_timeout or timeout:g} s and was stopped"
+        if "IOPub" in str(exc):  # the reply came, its output did not
+            reason = ("a cell's output stopped reaching the grader (a kernel message over "
+                      f"the {budget.caps.message // 1024**2} MiB cap is refused and its "
+                      "channel reset) and the cell was stopped")
     except DeadKernelError:
         status, reason = "died", "the kernel died (os._exit, a crash or out of memory)"
     except Exception as exc:  # anything else must not stop the batch either
@@ -341,6 +394,7 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
             with contextlib.suppress(Exception):
                 client.kc.stop_channels()
         kernel.kill()
+        context.destroy(linger=0)
     if expired.is_set():
         status, reason = "timeout", f"the notebook ran longer than {timeout:g} s and was stopped"
     elif status != "ok" and holder and not cells_began.is_set():
@@ -348,8 +402,17 @@ def execute(kernel: WarmKernel, notebook, name: str, timeout: float,
         # the kernel died or never answered kernel_info, before any learner code.
         status, reason = GRADER_ERROR, f"the kernel did not start ({reason})"
     seconds = time.perf_counter() - started
-    return Execution(status, one_line(reason), seconds,
-                     client.nb if client is not None else None)
+    executed = client.nb if client is not None else None
+    return Execution(status, one_line(reason), seconds, executed,
+                     budget.notes(functools.partial(learner_cell_number, executed)))
+
+
+def learner_cell_number(executed, index: int) -> int:
+    """The learner's number of the cell at ``index`` of the executed notebook (papermill
+    inserts its parameters cell)."""
+    cells = executed.cells[:index] if executed is not None else []
+    return index + 1 - sum("injected-parameters" in c.get("metadata", {}).get("tags", [])
+                           for c in cells)
 
 
 def _cell_error(exc, executed) -> str:

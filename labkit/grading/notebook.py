@@ -13,6 +13,7 @@ can take them as they are:
 """
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import re
@@ -25,7 +26,6 @@ BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 #: nbgrader's stubs, so learners of an nbgrader course see what they are used to.
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 MARKDOWN_STUB = ("YOUR ANSWER HERE",)
-_LESSON_IN_START = re.compile(r"labkit\.start\([^)]*lesson\s*=\s*[\"']?(\d+)")
 _LESSON_IN_FILENAME = re.compile(r"^(\d{2})(?:[_\-. ]|$)")
 
 
@@ -34,8 +34,9 @@ class SubmissionError(ValueError):
 
 
 # --- reading -----------------------------------------------------------------------
-def read_submission(path: Path, notes: list[str] | None = None) -> nbformat.NotebookNode:
-    """Read a learner's notebook; raise SubmissionError saying what is wrong with it.
+def read_submission(path: Path | bytes, notes: list[str] | None = None) -> nbformat.NotebookNode:
+    """Read a learner's notebook (a path, or the bytes already read from one); raise
+    SubmissionError saying what is wrong with it.
 
     nbformat 3 (and older) notebooks are converted; oddities that can be repaired
     (a cell without metadata or outputs, a source given as a list) are, and each
@@ -44,7 +45,8 @@ def read_submission(path: Path, notes: list[str] | None = None) -> nbformat.Note
     """
     notes = notes if notes is not None else []
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = (path.decode("utf-8") if isinstance(path, bytes)
+                else Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise SubmissionError(f"cannot read the file: {exc}") from None
     try:
@@ -115,14 +117,49 @@ def _repair(raw: dict, notes: list[str]) -> None:
 
 
 def lesson_of(notebook: nbformat.NotebookNode | None, path: Path) -> str | None:
-    """The lesson a notebook belongs to: its ``labkit.start(..., lesson=...)``, else its file name."""
+    """The lesson a notebook belongs to: the ``lesson=`` of its first real
+    ``labkit.start(...)`` call (read from the code, so a comment or a string that mentions
+    another lesson is not it), else its file name."""
     for cell in (notebook.cells if notebook is not None else []):
         if cell.get("cell_type") == "code" and isinstance(cell.get("source"), str):
-            found = _LESSON_IN_START.search(cell.source)
+            found = _lesson_in_code(cell.source)
             if found:
-                return found.group(1).zfill(2)
+                return found
     found = _LESSON_IN_FILENAME.match(Path(path).name)
     return found.group(1) if found else None
+
+
+def _lesson_in_code(source: str) -> str | None:
+    if "lesson" not in source:
+        return None
+    tree = _parse_cell(source)
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)] if tree else []
+    for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(
+            call.func, "id", "")
+        if name != "start":
+            continue
+        for keyword in call.keywords:
+            value = getattr(keyword.value, "value", None)
+            if keyword.arg == "lesson" and isinstance(value, (str, int)):
+                digits = re.fullmatch(r"\s*0*(\d{1,2})\s*", str(value))
+                if digits:
+                    return digits.group(1).zfill(2)
+    return None
+
+
+def _parse_cell(source: str):
+    """A cell's syntax tree, IPython magics (``!aws``, ``%time``) made Python first."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+    except Exception:  # IPython missing or a transform it cannot do: try the text as it is
+        pass
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def grade_ids(notebook: nbformat.NotebookNode, kind: str = "grade") -> list[str]:

@@ -22,6 +22,7 @@ its rows with that reason, and every report is written.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -40,13 +41,13 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from labkit.grading import checks as graded
-from labkit.grading import engine, report
+from labkit.grading import egress, engine, report
 from labkit.grading import notebook as nbtools
-from labkit.grading.submissions import (DEFAULT_MAX_NOTEBOOK_MB, Submission, discover,
-                                        parse_shard, shard)
+from labkit.grading.submissions import (DEFAULT_MAX_NOTEBOOK_MB, Submission,
+                                        SubmissionRefused, discover, parse_shard, shard)
 
 #: Bump when the result format or grading rules change: old results are then regraded.
-FORMAT = 2
+FORMAT = 3
 DEFAULT_TIMEOUT = 600.0       # a whole notebook
 DEFAULT_CELL_TIMEOUT = 120.0  # one cell
 DEFAULT_MEMORY_MB = 2048
@@ -86,6 +87,7 @@ class Settings:
     memory_mb: int = DEFAULT_MEMORY_MB          # address space of a kernel and its children
     max_notebook_mb: float = DEFAULT_MAX_NOTEBOOK_MB
     batch_timeout: float | None = None          # the whole batch; None: from the counts
+    lesson: str | None = None                   # the batch's usual lesson: spare kernels' one
 
     def limits(self):
         from labkit.grading.sandbox import Limits
@@ -108,25 +110,35 @@ class Worker:
         self.scratch, self.settings = Path(scratch), settings
         box = None
         if settings.sandbox:
-            box = sandbox.Sandbox(sandbox.require_bwrap(), config.repo_root(),
-                                  hide=(self.scratch, *hide), limits=settings.limits())
+            box = sandbox.Sandbox.for_worker(sandbox.require_bwrap(), config.repo_root(),
+                                             self.scratch, hide=(self.scratch, *hide),
+                                             limits=settings.limits())
+        self.limits = box.in_force() if box else ["no sandbox (--no-sandbox)"]
         self.emulator = Emulator(self.scratch / f"emulator-{os.getpid()}")
         self.pool = engine.KernelPool(self.scratch, self.emulator, sandbox=box)
+        self.pool.lesson = settings.lesson  # the first spare is made for the usual lesson
         if box is not None:
             self.pool.fill()  # a sandboxed kernel starts without its emulator: start both
             self.emulator.start()
         else:
             self.emulator.start()  # an unsandboxed kernel's attach file names the port
             self.pool.fill()
+        # From now on this process connects to its own emulator only, and what serves a
+        # kernel connects nowhere: moto's deliveries to URLs are refused (egress.py).
+        egress.install(self.emulator.port)
 
     def grade(self, submission: Submission) -> dict:
         """Execute one submission in a fresh kernel and a reset emulator, then run its checks."""
         result = _new_result(submission)
+        result["limits"] = self.limits
         if submission.problem:
             return _finish(result, "invalid", submission.problem, [], submission)
         try:
-            notebook = nbtools.read_submission(submission.path, result["notes"])
-        except nbtools.SubmissionError as exc:
+            # Read once, without following links, type and size checked on the open file;
+            # what is graded is these bytes (a swap after discovery is refused, not graded).
+            data = submission.read(int(self.settings.max_notebook_mb * 1024 * 1024))
+            notebook = nbtools.read_submission(data, result["notes"])
+        except (SubmissionRefused, nbtools.SubmissionError) as exc:
             return _finish(result, "invalid", str(exc), [], submission)
         if not submission.lesson:
             return _finish(result, "invalid", "cannot tell which lesson this notebook is "
@@ -143,25 +155,40 @@ class Worker:
                  failures: list[str]) -> dict | None:
         """One try on a fresh kernel and a reset emulator: the finished result, or None
         (the reason appended to ``failures``) when the grader failed before learner code ran."""
+        phases, clock = {}, time.perf_counter()
+
+        def lap(name: str) -> None:  # seconds per phase, for benchmarks/bench_regrade.py
+            nonlocal clock
+            now = time.perf_counter()
+            phases[name] = round(now - clock, 3)
+            clock = now
+
         try:
             self.emulator.reset()
-            kernel = self.pool.take()
+            lap("reset")
+            kernel = self.pool.take(submission.lesson)
+            lap("kernel")
         except Exception as exc:  # the kernel or the emulator: ours, never the learner's
             failures.append(f"{type(exc).__name__}: {exc}")
             return None
         try:
             run = engine.execute(kernel, notebook, submission.lab_name, self.settings.timeout,
                                  self.settings.cell_timeout)
+            lap("notebook")
             if run.status == engine.GRADER_ERROR:
                 failures.append(run.reason)
                 return None
             result["output"], cut = _output_excerpt(run.notebook, OUTPUT_LIMIT)
-            result["notes"] += cut + [f"graded on a fresh kernel after: {f}" for f in failures]
+            result["notes"] += run.notes + cut + [f"graded on a fresh kernel after: {f}"
+                                                  for f in failures]
             result["seconds"] = round(run.seconds, 2)
             checked = run_checks(self.emulator, submission, kernel.home,
                                  self.scratch / f"grader-{os.getpid()}")
+            lap("checks")
         finally:
             kernel.cleanup()
+        lap("cleanup")
+        result["phases"] = phases
         return _finish(result, run.status, run.reason, checked, submission)
 
     def close(self) -> None:
@@ -357,6 +384,7 @@ def _instructor_notebook(lesson: str):
 
 def _new_result(submission: Submission) -> dict:
     return {"format": FORMAT, "learner": submission.learner, "lesson": submission.lesson or "?",
+            "handed_in": submission.handed_in or submission.relative or submission.learner,
             "key": submission.key, "name": submission.lab_name,
             "file": submission.relative or str(submission.path),
             "sha256": submission.sha256(), "fingerprint": _fingerprint(submission),
@@ -388,31 +416,48 @@ def _finish(result: dict, status: str, reason: str, checked: list[dict],
 
 def _output_excerpt(notebook, limit: int) -> tuple[str, list[str]]:
     """The output of the cell that failed (else the largest), cut to ``limit`` characters,
-    and a note for every cell whose output had to be cut."""
+    and a note for every cell whose output had to be cut. Sizes are summed, never joined:
+    only ``limit`` characters of one cell are ever copied."""
     if notebook is None:
         return "", []
-    texts = [(index + 1, _cell_text(cell)) for index, cell in enumerate(notebook.cells)
+    cells = [(engine.learner_cell_number(notebook, index), cell)
+             for index, cell in enumerate(notebook.cells)
              if cell.get("cell_type") == "code" and cell.get("outputs")]
-    if not texts:
+    if not cells:
         return "", []
-    notes = [f"cell {number} printed {len(text):,} characters (cut to {limit:,} in the report)"
-             for number, text in texts if len(text) > limit]
-    failed = [(n, t) for (n, t), cell in zip(texts, [c for c in notebook.cells if
-              c.get("cell_type") == "code" and c.get("outputs")])
-              if any(o.get("output_type") == "error" for o in cell["outputs"])]
-    number, text = failed[-1] if failed else max(texts, key=lambda item: len(item[1]))
-    return f"[cell {number}]\n" + truncate(text, limit), notes
+    sizes = {number: sum(map(_output_size, cell["outputs"])) for number, cell in cells}
+    notes = [f"cell {number} printed {size:,} characters (cut to {limit:,} in the report)"
+             for number, size in sizes.items() if size > limit]
+    failed = [(n, c) for n, c in cells
+              if any(o.get("output_type") == "error" for o in c["outputs"])]
+    number, cell = failed[-1] if failed else max(cells, key=lambda item: sizes[item[0]])
+    text = _cell_text(cell, limit + 1)
+    if sizes[number] > limit:
+        text = text[:limit] + f"\n[... {sizes[number] - limit} more characters cut]"
+    return f"[cell {number}]\n" + text, notes
 
 
-def _cell_text(cell) -> str:
-    parts = []
+def _output_text(output) -> str:
+    if output.get("output_type") == "stream":
+        return str(output.get("text", ""))
+    if output.get("output_type") == "error":
+        return f"{output.get('ename')}: {output.get('evalue')}"
+    return str(output.get("data", {}).get("text/plain", ""))
+
+
+def _output_size(output) -> int:
+    return len(_output_text(output))
+
+
+def _cell_text(cell, limit: int) -> str:
+    """At most ``limit`` characters of the cell's text outputs, in order."""
+    parts, room = [], limit
     for output in cell["outputs"]:
-        if output.get("output_type") == "stream":
-            parts.append(output.get("text", ""))
-        elif output.get("output_type") == "error":
-            parts.append(f"{output.get('ename')}: {output.get('evalue')}")
-        else:
-            parts.append(str(output.get("data", {}).get("text/plain", "")))
+        if room <= 0:
+            break
+        piece = _output_text(output)[:room]
+        parts.append(piece)
+        room -= len(piece)
     return "".join(parts)
 
 
@@ -509,6 +554,9 @@ def regrade(submissions_dir, out, lesson=None, jobs=2, timeout=DEFAULT_TIMEOUT,
     out.mkdir(parents=True, exist_ok=True)
     chosen = shard(discover(submissions_dir, lesson, max_notebook_mb), parse_shard(shard_spec))
     todo = [s for s in chosen if force or not up_to_date(out, s)]
+    lessons = [s.lesson for s in todo if s.lesson and not s.problem]
+    if lessons:
+        settings = dataclasses.replace(settings, lesson=max(set(lessons), key=lessons.count))
     started = time.perf_counter()
     if todo:
         hide = _grader_folders(submissions_dir, out)

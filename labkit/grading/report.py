@@ -2,7 +2,9 @@
 
 - ``grades.csv``: one row per learner, lesson and check
   (learner, lesson, check, points, max_points, status, message);
-- ``summary.csv``: one row per learner and lesson (points, max, how the notebook ran);
+- ``summary.csv``: one row per learner and lesson (points, max, how the notebook ran),
+  learners only (a gradebook can import it as it is);
+- ``class.csv``: the class figures (pass rate per check, learners per score band);
 - ``report.html``: the same for a browser, with the failing cell's output (cut short);
 - ``feedback/<key>.md``: what to tell each learner (``key`` is the file-system-safe,
   collision-free id of the submission; the original name is inside);
@@ -107,7 +109,8 @@ def _short(text: str, limit: int = MESSAGE_LIMIT) -> str:
 
 
 def _name(result: dict) -> str:
-    return clean(result.get("original") or result["learner"])
+    # The submission as handed in ("dup.ipynb", "dup/"): two learners' rows never look alike.
+    return clean(result.get("handed_in") or result["learner"])
 
 
 def grade_rows(results: list[dict]) -> list[dict]:
@@ -161,13 +164,19 @@ def histogram(results: list[dict], bins: int = 10) -> list[tuple[str, int]]:
     return [(f"{i * width}-{(i + 1) * width}%", n) for i, n in enumerate(counts)]
 
 
+CLASS_COLUMNS = ("figure", "lesson", "item", "count", "of", "percent")
+
+
 def class_rows(results: list[dict]) -> list[dict]:
-    """summary.csv's class rows (learner empty): pass rate per check, then the histogram."""
-    rows = [{"learner": "", "lesson": p["lesson"], "points": p["passed"], "max_points": p["of"],
-             "execution": "pass-rate", "reason": p["check"], "seconds": "",
-             "notes": f"{p['rate']}% passed"} for p in pass_rates(results)]
-    rows += [{"learner": "", "lesson": "", "points": n, "max_points": len(graded(results)),
-              "execution": "histogram", "reason": band, "seconds": "", "notes": "learners"}
+    """class.csv: pass rate per check, then learners per score band (graded results only).
+
+    Kept out of summary.csv, which holds learners' rows only (a gradebook imports it)."""
+    rows = [{"figure": "pass-rate", "lesson": p["lesson"], "item": p["check"],
+             "count": p["passed"], "of": p["of"], "percent": p["rate"]}
+            for p in pass_rates(results)]
+    total = len(graded(results))
+    rows += [{"figure": "histogram", "lesson": "", "item": band, "count": n, "of": total,
+              "percent": round(100 * n / total) if total else 0}
              for band, n in histogram(results)]
     return rows
 
@@ -276,6 +285,9 @@ def html_report(results: list[dict], histogram_file: str | None = None) -> str:
                        f"{got} / {top}, {e(r['execution']['status'])}</summary><ul>{notes}</ul>"
                        f"<table><tr><th>check</th><th>points</th><th>status</th>"
                        f"<th>message</th></tr>{rows}</table>{output}</details>")
+    sandboxes = sorted({tuple(r.get("limits") or ()) for r in results} - {()})
+    limits = "".join("<ul>" + "".join(f"<li>{e(str(item))}</li>" for item in group) + "</ul>"
+                     for group in sandboxes) or "<p>not recorded</p>"
     style = ("body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px}"
              "table{border-collapse:collapse;margin-bottom:1em}.low{background:#fee}"
              "pre{background:#f6f6f6;max-height:20em;overflow:auto;white-space:pre-wrap}"
@@ -288,7 +300,8 @@ def html_report(results: list[dict], histogram_file: str | None = None) -> str:
             f"<table><tr><th>score</th><th>learners</th></tr>{bands}</table></div></div>"
             f"<h2>Learners (click a column to sort)</h2><table class='sortable'><thead><tr>"
             f"<th>learner</th><th>lesson</th><th>points</th><th>notebook</th><th>reason</th>"
-            f"</tr></thead><tbody>{summary}</tbody></table><h2>Details</h2>"
+            f"</tr></thead><tbody>{summary}</tbody></table>"
+            f"<h2>Sandbox limits in force</h2>{limits}<h2>Details</h2>"
             + "".join(details) + _SORTER)
 
 
@@ -297,10 +310,11 @@ def write_reports(out: Path, verify=None) -> dict[str, Path]:
     out = Path(out)
     results = load_results(out, verify)
     paths = {"grades": out / "grades.csv", "summary": out / "summary.csv",
-             "html": out / "report.html", "histogram": out / "histogram.png"}
+             "class": out / "class.csv", "html": out / "report.html",
+             "histogram": out / "histogram.png"}
     write_atomic(paths["grades"], _csv(grade_rows(results), GRADE_COLUMNS))
-    write_atomic(paths["summary"], _csv(summary_rows(results) + class_rows(results),
-                                        SUMMARY_COLUMNS))
+    write_atomic(paths["summary"], _csv(summary_rows(results), SUMMARY_COLUMNS))
+    write_atomic(paths["class"], _csv(class_rows(results), CLASS_COLUMNS))
     histogram_png(results, paths["histogram"])
     write_atomic(paths["html"], html_report(results, paths["histogram"].name))
     for result in results:

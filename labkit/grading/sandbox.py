@@ -41,9 +41,17 @@ INSTALL_HINT = ("bubblewrap (bwrap) is not installed, and `labkit regrade` runs 
                 "`labkit regrade ... --no-sandbox`.")
 GIB = 1024 ** 3
 #: Folders of the repository a kernel never sees (the instructor's material and history).
-HIDDEN_IN_REPO = ("instructor", "notebooks", ".git", "build")
+HIDDEN_IN_REPO = ("instructor", "notebooks", ".git", "build", "release",
+                  # compiled reference solutions: the withheld modules' old bytecode
+                  "labkit/topics/__pycache__")
 BRIDGE_SOCKET = "emulator.sock"
-TMP_BYTES = 512 * 1024 ** 2
+MIB = 1024 ** 2
+#: What a kernel can write, in bytes: its /tmp, its /dev/shm (tmpfs inside the sandbox) and,
+#: where the grader is root, its home and ipc folder (a sized tmpfs, labkit.grading.mounts).
+TMP_BYTES, SHM_BYTES, HOME_BYTES = 256 * MIB, 64 * MIB, 256 * MIB
+#: The host uid a kernel runs as when the grader is root (no account, owns no file but the
+#: kernel's own folder): root-only files stay unreadable to it. LABKIT_SANDBOX_UID overrides.
+SANDBOX_UID = 61921
 #: The emulator's port on the sandbox's own loopback (its own network namespace: any port).
 SANDBOX_PORT = 4510
 
@@ -98,6 +106,26 @@ def require_bwrap() -> str:
     return path
 
 
+def disables_userns(bwrap: str) -> bool:
+    """True when this bwrap has ``--disable-userns`` (bubblewrap >= 0.8): no user namespace
+    can be made inside the sandbox, so no nested mount namespace or tmpfs either."""
+    import subprocess
+
+    try:
+        shown = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--disable-userns" in shown.stdout + shown.stderr
+
+
+def sandbox_uid() -> int | None:
+    """The uid kernels run as: SANDBOX_UID when the grader is root, else None (the
+    grader's own uid, which is already unprivileged)."""
+    if os.geteuid() != 0:
+        return None
+    return int(os.environ.get("LABKIT_SANDBOX_UID", SANDBOX_UID))
+
+
 @dataclass
 class Sandbox:
     """How to build the bwrap command line of a kernel."""
@@ -106,6 +134,82 @@ class Sandbox:
     repo: Path
     hide: tuple[Path, ...] = ()   # grader folders (submissions, OUT, scratch, ...) to hide
     limits: Limits = Limits()
+    uid: int | None = None        # the host uid kernels run as (None: the grader's)
+    no_userns: bool = False       # bwrap --disable-userns
+    sized_homes: bool = False     # kernel folders on a sized tmpfs (mounts.py)
+    sources: dict = None          # bound path -> where this uid can reach it on the host
+    withheld: dict = None         # lesson id -> {builder module file: its withheld text}
+
+    @classmethod
+    def for_worker(cls, bwrap: str, repo: Path, scratch: Path, hide=(), limits=Limits()):
+        """The sandbox of one grader worker, hardened as far as this machine allows:
+        kernels as an unprivileged uid, sized homes in a private mount namespace (root),
+        no user namespaces inside (bwrap >= 0.8). Call before the worker starts threads."""
+        box = cls(bwrap, Path(repo), tuple(hide), limits, uid=sandbox_uid(),
+                  no_userns=disables_userns(bwrap), sources={})
+        box.withheld = _withheld_by_lesson(Path(repo), Path(scratch) / "withheld")
+        if box.uid is not None:
+            from labkit.grading import mounts
+
+            mounts.private_namespace()
+            box.sized_homes = True
+            os.chmod(scratch, 0o711)  # the uid traverses it to its kernel's folder only
+            for index, root in enumerate(box._bound_roots()):
+                if not _reachable_by_others(root):
+                    mirror = Path(scratch) / f"bind-{index}"
+                    mirror.mkdir(mode=0o711, exist_ok=True)
+                    mounts.bind(root, mirror)
+                    box.sources[root] = mirror
+        return box
+
+    def in_force(self) -> list[str]:
+        """The limits a kernel of this sandbox runs under, in words (the report shows them)."""
+        gib = self.limits.memory / 1024 ** 3
+        said = [f"address space {gib:g} GiB (RLIMIT_AS; no cgroups on this machine)",
+                f"{self.limits.processes} processes (pid_max of its pid namespace)",
+                f"{self.limits.file_size // MIB} MiB per file",
+                f"CPU {self.limits.cpu_seconds} s",
+                f"/tmp {TMP_BYTES // MIB} MiB and /dev/shm {SHM_BYTES // MIB} MiB (sized tmpfs)"]
+        said.append(f"home and ipc folder {HOME_BYTES // MIB} MiB in all (sized tmpfs)"
+                    if self.sized_homes else "home: per-file cap only (a sized home needs "
+                    "a grader running as root)")
+        said.append("no user namespaces inside (bwrap --disable-userns)" if self.no_userns
+                    else "user namespaces inside NOT disabled (bubblewrap < 0.8)")
+        said.append(f"kernel as unprivileged uid {self.uid}" if self.uid is not None
+                    else f"kernel as the grader's uid {os.geteuid()}")
+        return said
+
+    def preexec(self) -> None:
+        """In the child, before exec'ing bwrap: the limits, then the unprivileged uid (bwrap
+        then builds the sandbox in a user namespace of that uid)."""
+        self.limits.apply()
+        if self.uid is not None:
+            os.setgroups([])
+            os.setgid(self.uid)
+            os.setuid(self.uid)
+
+    def new_folder(self, folder: Path) -> None:
+        """A kernel's folder, owned by its uid (on a sized tmpfs when the grader is root)."""
+        folder.mkdir(parents=True, mode=0o700)
+        if self.sized_homes:
+            from labkit.grading import mounts
+
+            mounts.mount_tmpfs(folder, HOME_BYTES, self.uid, self.uid)
+        self.give(folder)
+
+    def release_folder(self, folder: Path) -> None:
+        if self.sized_homes:
+            from labkit.grading import mounts
+
+            mounts.unmount(folder)
+
+    def give(self, path: Path) -> None:
+        """Make ``path`` (written by the grader) the kernel's uid's."""
+        if self.uid is not None:
+            os.chown(path, self.uid, self.uid)
+
+    def _bound_roots(self) -> list[Path]:
+        return [self.repo, *self._python_binds()]
 
     def _system_binds(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr"]
@@ -126,24 +230,30 @@ class Sandbox:
         return sorted(r for r in roots if not _inside_any(r, [Path("/usr")]))
 
     def command(self, kernel_dir: Path, home: Path, ipc: Path, port: int,
-                connection_file: Path) -> list[str]:
+                connection_file: Path, lesson: str | None = None) -> list[str]:
         """bwrap ... -- python -m labkit.grading.sandbox PORT SOCKET python -m ipykernel ..."""
-        bound = [self.repo, *self._python_binds()]
+        bound = self._bound_roots()
+        sources = self.sources or {}
         # CAP_SYS_ADMIN, in the sandbox's own user namespace only, lets labkit's first step
         # (main() below) set the pid namespace's pid_max; CAP_SETPCAP lets it empty the
         # bounding set: it drops every capability before anything else runs. (RLIMIT_NPROC alone does not hold: uid 0 is exempt from it.)
-        args = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
+        args = [self.bwrap, "--unshare-all", "--unshare-user", "--die-with-parent",
+                "--new-session", *(["--disable-userns"] if self.no_userns else []),
                 "--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP",
                 *self._system_binds(),
                 # /tmp is memory: bounded, as RLIMIT_AS does not count tmpfs pages. Mounted
                 # before the repository and Python are bound, so that a checkout or venv
                 # under /tmp (a CI clone) is bound on top of it instead of hidden by it.
-                "--dev", "/dev", "--proc", "/proc", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+                "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
+                "--proc", "/proc", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
         for root in bound:
-            args += ["--ro-bind", str(root), str(root)]
+            args += ["--ro-bind", str(sources.get(root, root)), str(root)]
         for hole in self._holes(bound):
             args += (["--tmpfs", str(hole), "--remount-ro", str(hole)] if hole.is_dir()
                      else ["--ro-bind", "/dev/null", str(hole)])
+        # While lesson N is graded, lessons N.. hold no reference solution (withhold.py).
+        for real, stub in ((self.withheld or {}).get(lesson) or {}).items():
+            args += ["--ro-bind", str(stub), str(real)]
         args += ["--bind", str(home), str(home), "--bind", str(ipc), str(ipc),
                  "--clearenv", *self._environment(home), "--chdir", str(home), "--",
                  sys.executable, "-m", "labkit.grading.sandbox", str(port),
@@ -176,6 +286,31 @@ class Sandbox:
         return args
 
 
+def _withheld_by_lesson(repo: Path, folder: Path) -> dict[str, dict[Path, Path]]:
+    """lesson -> {builder file: withheld file} of that lesson and every later one."""
+    from labkit import course
+    from labkit.grading import withhold
+
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)
+    every = withhold.write_withheld(repo, withhold.withheld_lessons("00", True), folder)
+    by_lesson = {}
+    for item in course.LESSONS:
+        later = {withhold.builder_file(repo, other)
+                 for other in withhold.withheld_lessons(item.id, True)}
+        by_lesson[item.id] = {real: stub for real, stub in every.items() if real in later}
+    return by_lesson
+
+
+def _reachable_by_others(path: Path) -> bool:
+    """True when every folder from / to ``path`` lets any user through (o+x)."""
+    path = Path(os.path.abspath(path))
+    try:
+        return all(os.stat(p).st_mode & 0o001 for p in [path, *path.parents])
+    except OSError:
+        return False
+
+
 def _inside_any(path: Path, roots: list[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
@@ -188,11 +323,13 @@ class KernelGate(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     def __init__(self, path: Path, emulator):
         from labkit.emulator.proxy import ProxyHandler
+        from labkit.grading import egress
 
         class Handler(ProxyHandler):
             def setup(self) -> None:
                 socketserver.StreamRequestHandler.setup(self)  # no TCP options on a unix socket
                 self.client_address = ("sandboxed-kernel", 0)
+                egress.serving_kernel()  # what a kernel asks for connects nowhere
 
             def _environ(self, *args, **kwargs):
                 from labkit.emulator.control import UNTRUSTED_ENVIRON

@@ -28,6 +28,28 @@ lab.check = lambda check_id: print("✔", check_id)
 '''
 
 
+def learner(shown: str) -> str:
+    """The learner id of a report row's learner column, which shows the entry as handed in
+    ("ada.ipynb", "Bob_Smith/")."""
+    return shown.removesuffix("/").removesuffix(".ipynb")
+
+
+def leftovers() -> list[str]:
+    """Command lines of this process's descendants, but multiprocessing's resource tracker
+    (one per parent, started by the first spawned worker, ends with the parent)."""
+    import psutil
+
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            line = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if "multiprocessing.resource_tracker" not in line:
+            found.append(line)
+    return found
+
+
 def source() -> nbformat.NotebookNode:
     return nbtools.read_submission(SOURCE)
 

@@ -78,7 +78,7 @@ def test_merge_combines_shards_and_rebuilds_reports(tmp_path, capsys):
     _fake_result(two, "bea", 0)
     assert main(["regrade", "merge", str(one), str(two), "--out", str(merged)]) == 0
     rows = list(csv.DictReader((merged / "grades.csv").open()))
-    assert [(r["learner"], r["points"]) for r in rows] == [("ann", "2"), ("bea", "0")]
+    assert [(r["learner"], r["points"]) for r in rows] == [("ann.ipynb", "2"), ("bea.ipynb", "0")]
     assert list(rows[0]) == list(report.GRADE_COLUMNS)
     assert "m&lt;b&gt;" in (merged / "report.html").read_text()
     bea = Submission(two / "bea.ipynb", "bea", "01", "bea.ipynb")

@@ -102,9 +102,11 @@ def test_a_batch_of_odd_names_writes_every_report(tmp_path):
     learners = [r for r in rows if r["learner"]]
     assert len(learners) == counts["total"]
     shown = {r["learner"] for r in learners}
-    assert "a" * 240 in shown and "é" * 120 in shown and "new line" in shown
-    assert "'=HYPERLINK(\"evil.example\",\"x\")" in shown
-    linked = next(r for r in learners if r["learner"] == "linked")
+    assert "a" * 240 + ".ipynb" in shown and "é" * 120 + ".ipynb" in shown
+    assert "new line.ipynb" in shown
+    assert "'=HYPERLINK(\"evil.example\",\"x\").ipynb" in shown
+    assert {"dup.ipynb", "dup/"} <= shown, "the learner column shows the entry as handed in"
+    linked = next(r for r in learners if r["learner"] == "linked.ipynb")
     assert linked["execution"] == "invalid" and "symbolic link" in linked["reason"]
     feedback = sorted(p.name for p in (out / "feedback").iterdir())
     assert len(feedback) == counts["total"]
@@ -123,7 +125,8 @@ HOSTILE_TEXT = {
 
 
 def _hostile_result(out):
-    sub = Submission(out / "x.ipynb", HOSTILE_TEXT["learner"], "01", "x.ipynb")
+    name = HOSTILE_TEXT["learner"]
+    sub = Submission(out / "x.ipynb", name, "01", "x.ipynb", handed_in=name)
     result = regrade._new_result(sub)
     result["execution"] = {"status": "error", "reason": "-2+3 \x1b[31mboom\x1b[0m"}
     result["notes"] = ["\u202eevil note"]
@@ -176,10 +179,14 @@ def test_the_report_leads_with_pass_rates_and_a_histogram(tmp_path):
     html = paths["html"].read_text()
     assert html.index("Pass rate per check") < html.index("histogram.png") < html.index("<details")
     assert "2 / 4 (50%)" in html and "class='sortable'" in html
-    rows = [r for r in csv.DictReader(paths["summary"].open()) if not r["learner"]]
-    rate = next(r for r in rows if r["execution"] == "pass-rate")
-    assert (rate["reason"], rate["points"], rate["max_points"]) == ("01.users", "2", "4")
-    bands = {r["reason"]: int(r["points"]) for r in rows if r["execution"] == "histogram"}
+    learners = list(csv.DictReader(paths["summary"].open()))
+    assert len(learners) == 4 and all(r["learner"] for r in learners), \
+        "summary.csv holds learners' rows only (a gradebook imports it)"
+    rows = list(csv.DictReader(paths["class"].open()))
+    rate = next(r for r in rows if r["figure"] == "pass-rate")
+    assert (rate["item"], rate["count"], rate["of"], rate["percent"]) == ("01.users", "2", "4",
+                                                                          "50")
+    bands = {r["item"]: int(r["count"]) for r in rows if r["figure"] == "histogram"}
     assert bands["0-10%"] == 1 and bands["50-60%"] == 1 and bands["90-100%"] == 2
 
 

@@ -51,7 +51,7 @@ def _one_submission(tmp_path) -> None:
 
 
 def _row(out) -> dict:
-    return next(r for r in csv.DictReader((out / "summary.csv").open()) if r["learner"] == "ada")
+    return next(r for r in csv.DictReader((out / "summary.csv").open()) if r["learner"] == "ada.ipynb")
 
 
 def test_kernels_talk_over_ipc_in_a_folder_of_their_own(tmp_path):
@@ -93,8 +93,8 @@ def test_when_every_kernel_dies_the_row_says_not_graded_and_the_exit_status_too(
     assert row["reason"].startswith("not graded: grader error (3 attempt(s) on fresh kernels")
     assert "Kernel died before replying to kernel_info" in row["reason"]
     # Nothing charged: the class figures leave it out, and the next run grades it again.
-    assert not [r for r in csv.DictReader((out / "summary.csv").open())
-                if r["execution"] == "histogram" and int(r["points"])]
+    assert not [r for r in csv.DictReader((out / "class.csv").open())
+                if r["figure"] == "histogram" and int(r["count"])]
     stored = json.loads(next((out / "results").glob("*.json")).read_text())
     assert not regrade.up_to_date(out, regrade.discover(tmp_path / "subs")[0])
     assert {c["status"] for c in stored["checks"]} == {"not-run"}

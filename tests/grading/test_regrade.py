@@ -11,6 +11,7 @@ import pytest
 
 from labkit.grading import checks as graded
 from labkit.grading import regrade, report
+from labkit.grading.outputs import Caps
 from tests.grading import hostile
 
 TIMEOUT = 240  # seconds per notebook
@@ -27,9 +28,10 @@ def batch(tmp_path_factory):
     counts = regrade.regrade(folder, out, jobs=2, timeout=TIMEOUT, cell_timeout=CELL_TIMEOUT,
                              progress=False)
     seconds = time.perf_counter() - started
-    grades = list(csv.DictReader((out / "grades.csv").open()))
-    summary = {row["learner"]: row for row in csv.DictReader((out / "summary.csv").open())
-               if row["learner"]}  # rows without a learner are the class figures
+    grades = [{**row, "learner": hostile.learner(row["learner"])}
+              for row in csv.DictReader((out / "grades.csv").open())]
+    summary = {hostile.learner(row["learner"]): row
+               for row in csv.DictReader((out / "summary.csv").open())}
     return {"folder": folder, "out": out, "expected": expected, "counts": counts,
             "seconds": seconds, "grades": grades, "summary": summary}
 
@@ -94,7 +96,9 @@ def test_huge_output_is_cut_in_the_report(batch):
     [result] = [json.loads(p.read_text()) for p in (batch["out"] / "results").glob("chatty-*")]
     assert len(result["output"]) < regrade.OUTPUT_LIMIT + 100
     assert "more characters cut" in result["output"]
-    assert "printed 10,000,001 characters" in batch["summary"]["chatty"]["notes"]
+    # 10,000,001 characters printed: one output's cap (1 MiB) kept, the rest dropped.
+    dropped = 10_000_001 - Caps().output
+    assert f"{dropped:,} characters of output dropped" in batch["summary"]["chatty"]["notes"]
     assert (batch["out"] / "report.html").stat().st_size < 1_000_000
 
 

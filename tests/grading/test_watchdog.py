@@ -18,7 +18,7 @@ TIMEOUT = 45
 
 
 def _summary(out) -> dict[str, dict]:
-    return {r["learner"]: r for r in csv.DictReader((out / "summary.csv").open()) if r["learner"]}
+    return {hostile.learner(r["learner"]): r for r in csv.DictReader((out / "summary.csv").open())}
 
 
 def _write(folder, learner, notebook) -> None:
