@@ -92,9 +92,12 @@ def get(lesson: str | int) -> Lesson:
 def build_through(lab, lesson: str | int, billable: bool | None = None) -> list[str]:
     """Build the end state of every lesson up to and including ``lesson``, in course
     order (``labkit emulator start --upto``); return the ids of those built."""
+    from labkit.topics import costs
+
     wanted = normalize(lesson)
-    return [item.id for item in LESSONS
-            if item.id <= wanted and item.build(lab, billable)]
+    with costs.rebuilding():
+        return [item.id for item in LESSONS
+                if item.id <= wanted and item.build(lab, billable)]
 
 
 def prerequisites(lesson: str | int) -> list[str]:
@@ -110,7 +113,10 @@ def prerequisites(lesson: str | int) -> list[str]:
 
 def build_upto(lab, lesson: str | int, billable: bool | None = None) -> list[str]:
     """Build the end state of the lessons ``lesson`` starts from; return their ids."""
+    from labkit.topics import costs
+
     built = prerequisites(lesson)
-    for item in built:
-        get(item).build(lab, billable)
+    with costs.rebuilding():
+        for item in built:
+            get(item).build(lab, billable)
     return built
