@@ -171,8 +171,17 @@ def test_jupyterlab_is_offline_by_its_settings(jupyterlab):
     assert "Running as root is not recommended" not in log
 
 
-def test_make_lab_allows_root_only_for_root():
+def test_make_lab_allows_root_only_for_root(tmp_path, monkeypatch):
+    """make lab runs `labkit lab`, which starts JupyterLab with the course's settings."""
+    from labkit import serve
+
     command = make_lab_command("/venv")
-    assert ("--allow-root" in command) == (os.getuid() == 0)
-    assert "--no-browser" in command and command[-1] == "notebooks/"
-    assert any(a.startswith("JUPYTER_CONFIG_DIR=") and a.endswith("/jupyter") for a in command)
+    assert command == ["/venv/bin/python", "-m", "labkit", "lab"], command
+    started = serve.jupyter_command(tmp_path)
+    assert ("--allow-root" in started) == (os.getuid() == 0)
+    assert "--no-browser" in started and str(tmp_path) in started
+    seen = {}
+    monkeypatch.setattr(serve.subprocess, "Popen", lambda argv, env: seen.update(env=env) or
+                        type("Done", (), {"wait": lambda self: 0, "terminate": lambda self: 0})())
+    assert serve.run(folder=str(tmp_path / "work")) == 0
+    assert seen["env"]["JUPYTER_CONFIG_DIR"].endswith("/jupyter")
