@@ -44,11 +44,14 @@ run: install
 test: system-packages install-test
 	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax tests $(wildcard notebooks/*.ipynb)
 
-## JupyterLab on the lessons, offline, terminals on your lab (make lab NAME=ana)
-# issue 16: the course's JupyterLab settings (jupyter/), --allow-root only for root.
+## JupyterLab on your own copies of the lessons (work/), offline, terminals on your lab
+# make lab NAME=ana | make lab WORK=~/my-lessons | make lab SOLUTIONS=1 (instructor versions)
+# | make lab JUPYTER_ARGS=--port=8890 (options for jupyter lab itself).
+# labkit/serve.py: the course's JupyterLab settings (jupyter/), --allow-root only for root,
+# student versions copied once into WORK, and a Ctrl-C that ends without a make error.
 lab: install
-	JUPYTER_CONFIG_DIR=$(CURDIR)/jupyter $(if $(NAME),LABKIT_NAME=$(NAME)) \
-	  $(VENV)/bin/jupyter lab --no-browser $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
+	$(PY) -m labkit lab $(if $(NAME),--name $(NAME)) $(if $(WORK),--work $(WORK)) \
+	  $(if $(filter 1 yes true,$(SOLUTIONS)),--solutions) $(if $(JUPYTER_ARGS),-- $(JUPYTER_ARGS))
 
 ## Student versions of the lessons in release/ (solutions stubbed, hidden checks removed)
 release: install

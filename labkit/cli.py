@@ -1,10 +1,12 @@
 """The `labkit` command: run lessons, drive the shared lab of kernels and terminals, teach.
 
     labkit run [--out build] [--lesson 01 ...] [--jobs 2]
-    labkit emulator start [--name NAME] [--upto LESSON] [--idle-timeout S] [--aws-like]
+    labkit emulator start [--name NAME] [--upto LESSON] [--env] [--idle-timeout S] [--aws-like]
     labkit emulator env [--name NAME] [--profile PROFILE] [--start]
     labkit emulator status | stop [--name NAME]   (no --name: the one running lab)
     labkit emulator stop --all                   (every lab of this user, any LABKIT_HOME)
+    labkit lab [--work DIR] [--solutions] [--name NAME]   (make lab: JupyterLab on your lessons)
+    labkit solution LESSON [--work DIR]                  (the lesson's reference, in DIR/solutions/)
     labkit release [--out release] [--check]
     labkit regrade SUBMISSIONS --out OUT [--lesson L] [--jobs N] [--timeout S] [--shard K/N] [--force]
     labkit regrade merge OUT... --out ALL
@@ -33,6 +35,22 @@ def cmd_run(args) -> int:
     return 0 if all(r.status == "passed" for r in runs) else 1
 
 
+def cmd_lab(args) -> int:
+    from labkit import serve
+
+    extra = args.jupyter_args[1:] if args.jupyter_args[:1] == ["--"] else args.jupyter_args
+    return serve.run(args.solutions, args.work, args.name, extra)
+
+
+def cmd_solution(args) -> int:
+    from labkit import workspace
+
+    path, copied = workspace.solution(args.lesson, args.work)
+    print(f"{'Copied' if copied else 'Already there (left as it is)'}: the reference version "
+          f"of lesson {args.lesson}, {path}")
+    return 0
+
+
 def cmd_emulator(args) -> int:
     from labkit.emulator import shared_lab
 
@@ -42,15 +60,19 @@ def cmd_emulator(args) -> int:
         shared_lab.register_holders(name)  # this shell (or script) holds the lab while it lives
         built = _build_into(state, name, args.upto) if args.upto else []
         verb = "started" if started else "already running"
-        print(f"# labkit lab for {name} {verb} (pid {state['pid']}"
-              + (f", built lessons {', '.join(built)}" if built else "") + ").\n"
-              f"# Use it in this shell with:  eval \"$(labkit emulator env --name {name})\"",
-              file=sys.stderr)
-        print(shared_lab.exports(state))
+        summary = (f"labkit lab for {name} {verb} (pid {state['pid']}"
+                   + (f", built lessons {', '.join(built)}" if built else "") + ").")
+        how = f'Use it in this shell with:  eval "$(labkit emulator env --name {name})"'
+        if args.env or not sys.stdout.isatty():
+            # Under eval "$(...)" (stdout captured) or --env: the exports, the summary aside.
+            print(f"# {summary}\n# {how}", file=sys.stderr)
+            print(shared_lab.exports(state))
+        else:  # typed at a terminal: a summary to read, not thirty export lines
+            print(f"{summary}\n{how}\n(or: eval \"$(labkit emulator start --name {name} --env)\")")
         return 0
     if args.action == "env":
         if args.start:
-            name = args.name or _one_running_or_default(shared_lab)
+            name = args.name or _one_running_or_chosen(shared_lab)
             state = shared_lab.ensure(name, args.idle_timeout)[0]
         else:
             name = shared_lab.resolve(args.name)
@@ -76,7 +98,7 @@ def cmd_emulator(args) -> int:
 
 def _status(shared_lab, only: str | None) -> int:
     """This LABKIT_HOME's labs in detail, then every other lab process of the user."""
-    from labkit import config, lifetime
+    from labkit import attached, config, lifetime
 
     labs = shared_lab.running()
     if only:
@@ -90,8 +112,8 @@ def _status(shared_lab, only: str | None) -> int:
         print(f"{name}: running, pid {state['pid']}, {state['url']}, built through "
               f"{state.get('upto') or 'what its notebooks built'}, since {state['started']}"
               + (f" (up {process.age}, {process.memory})" if process else "") +
-              f", {len(shared_lab.live_clients(name))} kernel(s) attached, "
-              f"{len(shared_lab.live_holders(name))} holder(s), stops after "
+              f", used by {attached.summary(shared_lab.live_clients(name))}, held by "
+              f"{attached.summary(shared_lab.live_holders(name))}, stops after "
               f"{float(state.get('idle_timeout') or 0):g} s idle or "
               f"{float(state.get('detach_grace') or 0):g} s after nothing holds it, "
               f"{'aws-like, ' if state.get('aws_like') else ''}"
@@ -120,10 +142,29 @@ def _stop_all(only: str | None) -> int:
     return 0
 
 
-def _one_running_or_default(shared_lab) -> str:
-    """The one running lab, else LABKIT_NAME (or demo); several running: ask for --name."""
+def _one_running_or_chosen(shared_lab) -> str:
+    """The one running lab, else LABKIT_NAME (or demo); several running: ask at a terminal
+    (a JupyterLab terminal's start-up runs this), else an error saying how to choose."""
     labs = shared_lab.running()
-    return shared_lab.resolve(None) if labs else _default_name()
+    if not labs:
+        return _default_name()
+    if len(labs) == 1:
+        return next(iter(labs))
+    names = sorted(labs)
+    how = ('choose one with  eval "$(labkit emulator env --name NAME)"  (or start JupyterLab '
+           "with make lab NAME=NAME, so its terminals know)")
+    listing = "\n".join(f"  {i}) {n} (pid {labs[n]['pid']}, since {labs[n]['started']})"
+                        for i, n in enumerate(names, 1))
+    if not sys.stdin.isatty():
+        raise RuntimeError(f"{len(names)} labs are running:\n{listing}\n{how}")
+    print(f"labkit: {len(names)} labs are running:\n{listing}", file=sys.stderr)
+    print(f"Which one for this terminal? [1-{len(names)}] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline().strip()
+    if answer in names:
+        return answer
+    if answer.isdigit() and 1 <= int(answer) <= len(names):
+        return names[int(answer) - 1]
+    raise RuntimeError(f"no lab chosen ({answer or 'nothing'} typed); {how}")
 
 
 def _build_into(state: dict, name: str, upto: str) -> list[str]:
@@ -165,11 +206,28 @@ def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--name", default="demo", help="the NAME parameter (default demo)")
     run.set_defaults(func=cmd_run)
 
+    lab = sub.add_parser("lab", help="JupyterLab on your own copies of the lessons (make lab)")
+    lab.add_argument("--work", help="your lessons folder (default $LABKIT_WORK or work/ in the "
+                                    "checkout); student versions are copied in once")
+    lab.add_argument("--solutions", action="store_true",
+                     help="serve the instructor's full versions (notebooks/) instead")
+    lab.add_argument("--name", help="the learner NAME its terminals use (default $LABKIT_NAME)")
+    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER,
+                     help="after --: options passed on to `jupyter lab` (e.g. -- --port=8890)")
+    lab.set_defaults(func=cmd_lab)
+
+    sol = sub.add_parser("solution", help="copy a lesson's reference version into solutions/")
+    sol.add_argument("lesson", help="lesson id, e.g. 02")
+    sol.add_argument("--work", help="your lessons folder (default $LABKIT_WORK or work/)")
+    sol.set_defaults(func=cmd_solution)
+
     emu = sub.add_parser("emulator", help="the learner's lab, shared by notebooks and terminals")
     emu.add_argument("action", choices=["start", "env", "status", "stop"])
     emu.add_argument("--name", help="the learner NAME (start: default $LABKIT_NAME or demo; "
                                     "env/status/stop: default the one running lab)")
     emu.add_argument("--upto", help="build every lesson's end state through this one (start only)")
+    emu.add_argument("--env", action="store_true",
+                     help="start: print the shell exports (as env does), for eval \"$(...)\"")
     emu.add_argument("--profile", help="set AWS_PROFILE in the exports (env only)")
     emu.add_argument("--start", action="store_true",
                      help="env: start the lab first if none runs (JupyterLab terminals use this)")
@@ -197,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # `labkit emulator ...` runs in every JupyterLab terminal: skip the instructors'
     # commands, whose imports (papermill, nbformat) cost seconds.
-    args = build_parser(extra_commands=argv[:1] != ["emulator"]).parse_args(argv)
+    args = build_parser(extra_commands=argv[:1] not in (["emulator"], ["lab"], ["solution"])
+                        ).parse_args(argv)
     try:
         return args.func(args)
     except (ValueError, KeyError, RuntimeError) as exc:

@@ -103,9 +103,12 @@ def get(lesson: str | int) -> Lesson:
 def build_through(lab, lesson: str | int, billable: bool | None = None) -> list[str]:
     """Build the end state of every lesson up to and including ``lesson``, in course
     order (``labkit emulator start --upto``); return the ids of those built."""
+    from labkit.topics import costs
+
     wanted = normalize(lesson)
-    return [item.id for item in LESSONS
-            if item.id <= wanted and item.build(lab, billable)]
+    with costs.rebuilding():
+        return [item.id for item in LESSONS
+                if item.id <= wanted and item.build(lab, billable)]
 
 
 def prerequisites(lesson: str | int) -> list[str]:
@@ -121,15 +124,18 @@ def prerequisites(lesson: str | int) -> list[str]:
 
 def build_upto(lab, lesson: str | int, billable: bool | None = None) -> list[str]:
     """Build the end state of the lessons ``lesson`` starts from; return their ids."""
+    from labkit.topics import costs
+
     built = prerequisites(lesson)
-    for item in built:
-        try:
-            get(item).build(lab, billable)
-        except SolutionWithheld as exc:
-            wanted = normalize(lesson)
-            raise SolutionWithheld(exc.lesson, message=(
-                f"labkit.start cannot catch you up to lesson {wanted}: {exc}. Finish lesson "
-                f"{exc.lesson}'s notebook in this lab first, then run labkit.start(NAME, "
-                f"lesson=\"{wanted}\", rebuild=False), which keeps what your lab holds."
-            )) from None
+    with costs.rebuilding():
+        for item in built:
+            try:
+                get(item).build(lab, billable)
+            except SolutionWithheld as exc:
+                wanted = normalize(lesson)
+                raise SolutionWithheld(exc.lesson, message=(
+                    f"labkit.start cannot catch you up to lesson {wanted}: {exc}. Finish lesson "
+                    f"{exc.lesson}'s notebook in this lab first, then run labkit.start(NAME, "
+                    f"lesson=\"{wanted}\", rebuild=False), which keeps what your lab holds."
+                )) from None
     return built

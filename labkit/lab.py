@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit import checks, config, course, netguard
+from labkit.checks import exercises, render
 from labkit.pids import alive
 from labkit import target as targets
 from labkit.credentials import LabFiles, mask
@@ -125,6 +126,11 @@ class Lab:
         """Run a check: prints a tick, or fails the cell with what is wrong and a hint."""
         checks.require(self, check_id)
 
+    def hint(self, check_id: str, level: int = 1) -> None:
+        """Print hint ``level`` of a check: 1 what to look at, 2 where in the AWS
+        documentation, 3 the reference (asked for, never shown by itself)."""
+        print(render.hint_text(check_id, level, checks.hint(check_id, level)))
+
     def banner(self, lesson: str) -> str:
         where = ("the embedded emulator (offline, nothing leaves this machine)"
                  if self.target == targets.EMULATOR else f"REAL AWS account {self.account_id}")
@@ -225,6 +231,7 @@ def start(name: str = "demo", lesson: str | int = "00", *, target: str | None = 
     names = Names.for_learner(name)
     lesson = course.normalize(lesson)
     netguard.install_if_requested()
+    exercises.install()  # an unfilled exercise names itself instead of a traceback
     chosen = targets.choose(target)
     lab = _start_emulator(names, verbose) if chosen == targets.EMULATOR else _start_aws(names)
     if rebuild:

@@ -11,7 +11,13 @@ learner's variables. Each lesson's checks live in ``labkit/checks/lessonNN.py``:
         return "all three users exist"
 
 In a notebook, ``lab.check("01.users")`` prints a tick or raises CheckFailed
-(an AssertionError), so a failing check fails its cell, and CI goes red.
+(an AssertionError), so a failing check fails its cell (Run All stops there, CI goes
+red); IPython shows it as a ✘ line with the message and hint, not as a traceback
+(``CheckFailed._render_traceback_``, see labkit.checks.render).
+
+Hints come in three levels, asked for with ``lab.hint("02.buckets", level)``: 1 what to
+look at (``hint=``, shown with a failure), 2 where in the AWS documentation (``docs=``),
+3 the reference (``reference=``: the labkit helper or call that solves it), only when asked.
 Hidden checks (``hidden=True``) are for grading and are not shown to learners.
 """
 from __future__ import annotations
@@ -20,6 +26,9 @@ import importlib
 import traceback
 from dataclasses import dataclass, field
 from typing import Callable
+
+from labkit.checks import render
+from labkit.checks.render import HINT_LEVELS
 
 
 class Fail(Exception):
@@ -31,7 +40,14 @@ class Fail(Exception):
 
 
 class CheckFailed(AssertionError):
-    """A check failed in a notebook cell."""
+    """A check failed in a notebook cell; IPython renders it as its ✘ lines, no traceback."""
+
+    def __init__(self, result: "CheckResult"):
+        super().__init__(str(result))
+        self.result = result
+
+    def _render_traceback_(self) -> list[str]:
+        return render.failure_lines(self.result)
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,8 @@ class Check:
     hint: str = ""
     hidden: bool = False
     description: str = ""
+    docs: str = ""
+    reference: str = ""
 
     @property
     def lesson(self) -> str:
@@ -70,14 +88,16 @@ class CheckResult:
 REGISTRY: dict[str, Check] = {}
 
 
-def check(check_id: str, *, points: float = 1, hint: str = "", hidden: bool = False):
-    """Register a check function under ``check_id`` ("LESSON.name")."""
+def check(check_id: str, *, points: float = 1, hint: str = "", hidden: bool = False,
+          docs: str = "", reference: str = ""):
+    """Register a check function under ``check_id`` ("LESSON.name"); ``hint``, ``docs`` and
+    ``reference`` are its three hint levels."""
     if "." not in check_id:
         raise ValueError(f"check id {check_id!r} must look like 'LESSON.name', e.g. '01.users'")
 
     def register(function: Callable) -> Callable:
         REGISTRY[check_id] = Check(check_id, function, points, hint, hidden,
-                                   (function.__doc__ or "").strip())
+                                   (function.__doc__ or "").strip(), docs, reference)
         return function
 
     return register
@@ -122,9 +142,25 @@ def require(lab, check_id: str) -> CheckResult:
     """Run a check in a notebook: print a tick, or fail the cell with message and hint."""
     result = run(lab, check_id)
     if not result.passed:
-        raise CheckFailed(str(result))
+        raise CheckFailed(result)
     print(result)
     return result
+
+
+def hint(check_id: str, level: int = 1) -> str:
+    """Hint ``level`` (1-3) of a check; the reference (3) only when asked for."""
+    spec = get(check_id)
+    if not isinstance(level, int) or not 1 <= level <= len(HINT_LEVELS):
+        raise ValueError(f"hint level must be 1, 2 or 3 (1: {HINT_LEVELS[0]}, "
+                         f"2: {HINT_LEVELS[1]}, 3: {HINT_LEVELS[2]}), not {level!r}")
+    texts = (spec.hint or "read the check's message: it names what is missing",
+             spec.docs or "the AWS documentation pages named in the lesson's text above",
+             spec.reference or "")
+    text = texts[level - 1]
+    if level == 3:
+        where = f"`labkit solution {spec.lesson}` opens the lesson's reference version"
+        text = f"{text} ({where})" if text else where
+    return text
 
 
 def run_lesson(lab, lesson: str, include_hidden: bool = True) -> list[CheckResult]:

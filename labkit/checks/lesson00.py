@@ -8,7 +8,8 @@ from labkit.checks import Fail, check
 
 
 @check("00.identity", points=1,
-       hint="Run labkit.start(NAME) first; it sets up the emulator and the lab-local files.")
+       hint="Run labkit.start(NAME) first; it sets up the emulator and the lab-local files.",
+       docs='IAM User Guide › Temporary security credentials; the AWS STS API Reference › GetCallerIdentity')
 def identity(lab):
     """STS answers, for the account the lab targets."""
     ident = lab.client("sts").get_caller_identity()
@@ -18,7 +19,8 @@ def identity(lab):
 
 
 @check("00.lab-files", points=1,
-       hint="Do not point AWS_SHARED_CREDENTIALS_FILE at ~/.aws: labkit.start() sets it for you.")
+       hint="Do not point AWS_SHARED_CREDENTIALS_FILE at ~/.aws: labkit.start() sets it for you.",
+       docs='AWS CLI User Guide › Configuration and credential file settings (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)')
 def lab_files(lab):
     """Clients read the lab-local config and credentials, never ~/.aws."""
     home_aws = (Path.home() / ".aws").resolve()
@@ -32,7 +34,9 @@ def lab_files(lab):
 
 
 @check("00.scratch-profile", points=2,
-       hint="aws configure set region <region> --profile scratch  (then re-run the check)")
+       hint='the scratch profile needs a region in the lab-local config file',
+       docs='AWS CLI User Guide › Configuration and credential file settings › Named profiles',
+       reference='aws configure set region <region> --profile scratch  (then re-run the check)')
 def scratch_profile(lab):
     """The learner added a profile named 'scratch' with the lab's region, using `aws configure set`."""
     result = lab.aws("aws configure get region --profile scratch")

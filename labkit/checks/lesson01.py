@@ -11,7 +11,10 @@ def _existing_users(iam) -> set[str]:
     return {u["UserName"] for page in pages for u in page["Users"]}
 
 
-@check("01.users", points=2, hint="iam.create_user(UserName=lab.names.engineer_user), and so on")
+@check("01.users", points=2,
+       hint='one IAM user per role: lab.names.users lists their names',
+       docs='IAM User Guide › Create an IAM user in your AWS account; IAM API Reference › CreateUser',
+       reference='iam.create_user(UserName=user) for each user in lab.names.users')
 def users(lab):
     """The three users exist."""
     missing = [u for u in lab.names.users if u not in _existing_users(lab.client("iam"))]
@@ -21,7 +24,9 @@ def users(lab):
 
 
 @check("01.groups", points=2,
-       hint="iam.create_group(GroupName=...) then iam.add_user_to_group(GroupName=..., UserName=...)")
+       hint="each user belongs to its role's group (lab.names.admins_group, ...), and only there",
+       docs='IAM User Guide › IAM user groups; IAM API Reference › CreateGroup, AddUserToGroup',
+       reference='iam.create_group(GroupName=...) then iam.add_user_to_group(GroupName=..., UserName=...)')
 def groups(lab):
     """Each user is in its group, and only there."""
     iam, n = lab.client("iam"), lab.names
@@ -38,7 +43,9 @@ def groups(lab):
 
 
 @check("01.admin-policy", points=1,
-       hint="iam.attach_group_policy(GroupName=lab.names.admins_group, PolicyArn=labkit.topics.users_and_groups.ADMIN_POLICY_ARN)")
+       hint='the admins group needs the AWS managed policy for administrators attached',
+       docs='IAM User Guide › AWS managed policies for job functions › Administrator; IAM API Reference › AttachGroupPolicy',
+       reference='iam.attach_group_policy(GroupName=lab.names.admins_group, PolicyArn=labkit.topics.users_and_groups.ADMIN_POLICY_ARN)')
 def admin_policy(lab):
     """The admins group carries AWS's AdministratorAccess managed policy."""
     iam = lab.client("iam")
@@ -50,7 +57,9 @@ def admin_policy(lab):
 
 
 @check("01.access-keys", points=3,
-       hint="create_access_key(UserName=user), then lab.save_profile(user, key_id, secret)")
+       hint='each user needs an active access key, kept as a lab-local profile named after the user',
+       docs='IAM User Guide › Manage access keys for IAM users; IAM API Reference › CreateAccessKey',
+       reference='create_access_key(UserName=user), then lab.save_profile(user, key_id, secret)')
 def access_keys(lab):
     """Each user has a lab-local profile whose key signs in as that user."""
     for user in lab.names.users:

@@ -31,8 +31,9 @@ def _existing(lab, s3) -> list[str]:
 
 
 @check("02.buckets", points=2,
-       hint="labkit.topics.buckets.create_bucket(s3, lab.names.landing_bucket, lab.region), "
-            "same for lab.names.analysis_bucket")
+       hint='both buckets (lab.names.buckets) in lab.region; us-east-1 must not be named as a LocationConstraint',
+       docs='Amazon S3 User Guide › Creating a bucket; Amazon S3 API Reference › CreateBucket (CreateBucketConfiguration)',
+       reference='labkit.topics.buckets.create_bucket(s3, bucket, lab.region) for each of lab.names.buckets')
 def buckets(lab):
     """Both buckets exist, in the lab's region."""
     s3 = lab.client("s3")
@@ -46,8 +47,9 @@ def buckets(lab):
 
 
 @check("02.block-public-access", points=2,
-       hint="s3.put_public_access_block(Bucket=..., PublicAccessBlockConfiguration="
-            "labkit.topics.buckets.PUBLIC_ACCESS_BLOCK): all four settings True")
+       hint='s3.put_public_access_block on each bucket: all four settings True',
+       docs='Amazon S3 User Guide › Blocking public access to your Amazon S3 storage; Amazon S3 API Reference › PutPublicAccessBlock',
+       reference='s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=labkit.topics.buckets.PUBLIC_ACCESS_BLOCK)')
 def block_public_access(lab):
     """All four Block Public Access settings are on for both buckets."""
     s3 = lab.client("s3")
@@ -65,8 +67,9 @@ def block_public_access(lab):
 
 
 @check("02.acls-disabled", points=1,
-       hint="s3.put_bucket_ownership_controls(Bucket=..., OwnershipControls={'Rules': "
-            "[{'ObjectOwnership': 'BucketOwnerEnforced'}]})")
+       hint='Object Ownership set so that ACLs are disabled',
+       docs='Amazon S3 User Guide › Controlling ownership of objects and disabling ACLs for your bucket; API Reference › PutBucketOwnershipControls',
+       reference="s3.put_bucket_ownership_controls(Bucket=..., OwnershipControls={'Rules': [{'ObjectOwnership': 'BucketOwnerEnforced'}]})")
 def acls_disabled(lab):
     """Object Ownership is BucketOwnerEnforced (ACLs disabled) on both buckets."""
     s3 = lab.client("s3")
@@ -84,8 +87,9 @@ def acls_disabled(lab):
 
 
 @check("02.encryption", points=2,
-       hint="s3.put_bucket_encryption(Bucket=..., ServerSideEncryptionConfiguration={'Rules': "
-            "[{'ApplyServerSideEncryptionByDefault': {'SSEAlgorithm': 'AES256'}}]})")
+       hint='default encryption SSE-S3 (AES256) on each bucket',
+       docs='Amazon S3 User Guide › Setting default server-side encryption behavior for Amazon S3 buckets; API Reference › PutBucketEncryption',
+       reference="s3.put_bucket_encryption(Bucket=..., ServerSideEncryptionConfiguration={'Rules': [{'ApplyServerSideEncryptionByDefault': {'SSEAlgorithm': 'AES256'}}]})")
 def encryption(lab):
     """Default encryption is SSE-S3 (AES256) on both buckets."""
     s3 = lab.client("s3")
@@ -124,7 +128,10 @@ def _decision(lab, policy: dict, bucket: str, action: str, context: dict, key: s
         raise Fail(f"the bucket policy of {bucket} is not valid: {exc}") from None
 
 
-@check("02.bucket-policy", points=3, hint=_POLICY_HINT)
+@check("02.bucket-policy", points=3,
+       hint='a bucket policy with two Deny statements on s3:PutObject for arn:aws:s3:::BUCKET/*: one when "s3:x-amz-server-side-encryption" is Null, one when it is StringNotEquals ["AES256", "aws:kms"]',
+       docs='Amazon S3 User Guide › Bucket policy examples › Requiring server-side encryption; IAM User Guide › IAM JSON policy elements: Condition operators (Null, StringNotEquals)',
+       reference='labkit.topics.buckets.bucket_policy(lab, bucket), put with s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(...))')
 def bucket_policy(lab):
     """Each bucket policy denies uploads without SSE (or with a wrong value), not encrypted ones."""
     s3 = lab.client("s3")
@@ -147,7 +154,8 @@ def bucket_policy(lab):
 
 
 @check("02.versioning", points=1,
-       hint="s3.put_bucket_versioning(Bucket=..., VersioningConfiguration={'Status': 'Enabled'})")
+       hint="s3.put_bucket_versioning(Bucket=..., VersioningConfiguration={'Status': 'Enabled'})",
+       docs='Amazon S3 User Guide › Using versioning in S3 buckets; API Reference › PutBucketVersioning')
 def versioning(lab):
     """Versioning is enabled on both buckets."""
     s3 = lab.client("s3")
@@ -159,8 +167,9 @@ def versioning(lab):
 
 
 @check("02.dataset", points=2,
-       hint="s3.put_object(Bucket=lab.names.landing_bucket, Key=labkit.topics.buckets.DATASET_KEY, "
-            "Body=labkit.topics.buckets.dataset_path().read_bytes(), ServerSideEncryption='AES256')")
+       hint='the dataset file, uploaded to the landing zone at the key the lesson names, asking for SSE-S3',
+       docs='Amazon S3 User Guide › Uploading objects; API Reference › PutObject (ServerSideEncryption)',
+       reference="s3.put_object(Bucket=lab.names.landing_bucket, Key=labkit.topics.buckets.DATASET_KEY, Body=labkit.topics.buckets.dataset_path().read_bytes(), ServerSideEncryption='AES256')")
 def dataset(lab):
     """The course dataset is in raw/ of the landing zone, whole and SSE-S3 encrypted."""
     s3, bucket, path = lab.client("s3"), lab.names.landing_bucket, s3lib.dataset_path()

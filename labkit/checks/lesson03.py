@@ -87,7 +87,8 @@ def _ap_alone(lab, principal: str, action: str, name: str, key: str | None):
 
 @check("03.access-points", points=2,
        hint="s3control.create_access_point(AccountId=lab.account_id, Name=..., Bucket=..., "
-            "PublicAccessBlockConfiguration={all four settings True}), no VpcConfiguration")
+            "PublicAccessBlockConfiguration={all four settings True}), no VpcConfiguration",
+       docs='Amazon S3 User Guide › Managing access to shared datasets with access points › Creating access points; Amazon S3 Control API Reference › CreateAccessPoint')
 def access_points(lab):
     """Both access points exist on the right buckets, internet origin, public access blocked."""
     for name, bucket in aplib.pairs(lab).items():
@@ -106,7 +107,10 @@ def access_points(lab):
     return f"{' and '.join(lab.names.access_points)} exist, internet origin, public access blocked"
 
 
-@check("03.access-point-policies", points=3, hint=_AP_POLICY_HINT)
+@check("03.access-point-policies", points=3,
+       hint='allow the analyst (arn:aws:iam::ACCOUNT:user/analyst-NAME) s3:ListBucket on the access point ARN and object actions on ACCESS_POINT_ARN/object/*',
+       docs='Amazon S3 User Guide › Configuring IAM policies for using access points (access point policy examples)',
+       reference='labkit.topics.access_points.access_point_policy(lab, name), put with s3control.put_access_point_policy')
 def access_point_policies(lab):
     """The analyst reads both, writes and deletes only through the analysis access point;
     nobody else is granted anything. (Judged on the access point policies alone: the
@@ -133,7 +137,10 @@ def access_point_policies(lab):
     return "analyst: read-only through the landing zone, read-write through analysis"
 
 
-@check("03.delegation", points=2, hint=_DELEGATION_HINT)
+@check("03.delegation", points=2,
+       hint='each bucket policy also allows Principal {"AWS": "*"} every action on the bucket and its objects, but only through that bucket\'s own access point (Condition on s3:DataAccessPointArn); keep lesson 02\'s statements',
+       docs='Amazon S3 User Guide › Configuring IAM policies for using access points › Delegating access control to access points',
+       reference='labkit.topics.buckets.delegation_statement(lab, bucket) added to the bucket policy (labkit.topics.access_points.arn(lab, name) is the ARN)')
 def delegation(lab):
     """Each bucket policy lets its access points decide, and still denies unencrypted uploads."""
     analyst = _user(lab, lab.names.analyst_user)
@@ -182,9 +189,9 @@ def _refuses_other_access_points(lab, analyst: str, bucket: str, gate, resource:
 
 
 @check("03.read-through-access-point", points=3,
-       hint="as the analyst: lab.client('s3', lab.names.analyst_user).get_object("
-            "Bucket=labkit.topics.access_points.arn(lab, lab.names.landing_access_point), "
-            "Key=labkit.topics.buckets.DATASET_KEY)")
+       hint='as the analyst, get the dataset with the access point ARN where the bucket name goes',
+       docs='Amazon S3 User Guide › Using access points › Using a bucket-style alias or the access point ARN in S3 object operations',
+       reference="lab.client('s3', lab.names.analyst_user).get_object(Bucket=labkit.topics.access_points.arn(lab, lab.names.landing_access_point), Key=labkit.topics.buckets.DATASET_KEY)")
 def read_through_access_point(lab):
     """The analyst really reads the dataset through the landing zone's access point."""
     s3 = lab.client("s3", lab.names.analyst_user)

@@ -51,12 +51,9 @@ def _arns(lab):
 
 
 @check("04.engineer-policy", points=3,
-       hint=("Full S3 (s3:*) on both buckets, their objects (BUCKET_ARN/*) and the lab's access "
-             "points (arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME-*), attached to the engineers "
-             "group, and an explicit Deny of the guardrail actions (iam_policies.GUARDRAIL_ACTIONS: "
-             "s3:PutBucketPolicy, s3:DeleteBucketPolicy, s3:PutBucketPublicAccessBlock, "
-             "s3:PutEncryptionConfiguration, s3:PutBucketVersioning, ...) and of changing the "
-             "lab's two access points (iam_policies.ACCESS_POINT_GUARDRAIL_ACTIONS)"))
+       hint="full S3 on both buckets, their objects and the lab's access points, attached to the engineers group, with an explicit Deny of changing the guardrails (bucket policies, Block Public Access, encryption, versioning, the two access points)",
+       docs='IAM User Guide › Policy evaluation logic (explicit deny); Amazon S3 User Guide › Actions, resources, and condition keys for Amazon S3',
+       reference='labkit.topics.iam_policies.GUARDRAIL_ACTIONS and ACCESS_POINT_GUARDRAIL_ACTIONS are the actions to deny; labkit.topics.iam_policies.engineer_access(lab) is the reference policy')
 def engineer_policy(lab):
     """engineer_access is attached to the engineers: all of the data, none of the guardrails."""
     n, a = lab.names, _arns(lab)
@@ -82,7 +79,8 @@ def engineer_policy(lab):
 @check("04.analyst-policy", points=3,
        hint="Landing zone: s3:ListBucket on the bucket, s3:GetObject on BUCKET/*; analysis: "
             "ListBucket, Get/Put/DeleteObject; the same on the access point ARNs "
-            "(ARN and ARN/object/*); attached to the analysts group")
+            "(ARN and ARN/object/*); attached to the analysts group",
+       docs='IAM User Guide › Example IAM identity-based policies › Amazon S3: Allows read and write access to objects in an S3 bucket; Amazon S3 User Guide › Configuring IAM policies for using access points')
 def analyst_policy(lab):
     """analyst_access is attached to the analysts: read the landing zone, read/write analysis."""
     n, a = lab.names, _arns(lab)
@@ -107,7 +105,8 @@ def analyst_policy(lab):
 
 @check("04.matrix", points=4,
        hint="Run policies.run_matrix(lab) and read the rows that differ: each names the user, "
-            "action and policy that decided")
+            "action and policy that decided",
+       docs='IAM User Guide › Testing IAM policies with the IAM policy simulator; IAM User Guide › Policy evaluation logic')
 def matrix(lab):
     """The course's test matrix, rerun with boto3 as both users, gives the expected outcomes."""
     table = policies.run_matrix(lab, via="boto3")
@@ -118,8 +117,9 @@ def matrix(lab):
 
 
 @check("04.home-folders", points=2,
-       hint="Add a Deny on s3:ListBucket with StringLike s3:prefix 'home/?*' and StringNotLike "
-            "s3:prefix 'home/${aws:username}/*' to analyst_access")
+       hint='analysts may list only their own folder under home/: a Deny on s3:ListBucket for other prefixes',
+       docs='IAM User Guide › IAM policy elements: Variables and tags (${aws:username}); Amazon S3 User Guide › Condition key examples (s3:prefix)',
+       reference="a Deny on s3:ListBucket with StringLike s3:prefix 'home/?*' and StringNotLike s3:prefix 'home/${aws:username}/*' in analyst_access")
 def home_folders(lab):
     """The analyst may list its own home folder in the analysis bucket, not another one."""
     n = lab.names

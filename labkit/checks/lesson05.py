@@ -20,7 +20,9 @@ def _group(lab) -> dict:
 
 
 @check("05.network", points=2,
-       hint="labkit.topics.scaling.two_zones(lab) gives the zones; one ec2.create_subnet(...) per zone in your VPC")
+       hint='one subnet per availability zone, two zones, in your VPC',
+       docs='Amazon VPC User Guide › Subnets for your VPC; Amazon EC2 API Reference › CreateSubnet',
+       reference='labkit.topics.scaling.two_zones(lab) gives the zones; one ec2.create_subnet(...) per zone in your VPC')
 def network(lab):
     """NAME-vpc has a subnet in each of the region's first two Availability Zones."""
     net = _network(lab)
@@ -34,7 +36,8 @@ def network(lab):
 
 @check("05.launch-template", points=2,
        hint="ec2.create_launch_template(LaunchTemplateName=..., LaunchTemplateData={'ImageId': ..., "
-            "'InstanceType': 't3.micro', 'SecurityGroupIds': [...]})")
+            "'InstanceType': 't3.micro', 'SecurityGroupIds': [...]})",
+       docs='Amazon EC2 Auto Scaling User Guide › Create a launch template for an Auto Scaling group')
 def launch_template(lab):
     """The launch template names an AMI, an instance type and the web security group."""
     name = ec2.names(lab).launch_template
@@ -49,7 +52,8 @@ def launch_template(lab):
 
 @check("05.load-balancer", points=3,
        hint="elbv2.create_load_balancer(Type='application', Scheme='internet-facing', Subnets=both "
-            "subnets), a target group, and create_listener(... DefaultActions=[forward to it])")
+            "subnets), a target group, and create_listener(... DefaultActions=[forward to it])",
+       docs='Elastic Load Balancing › Application Load Balancers › Create an Application Load Balancer; Listeners for your Application Load Balancers')
 def load_balancer(lab):
     """An internet-facing ALB in both zones forwards HTTP:80 to the target group."""
     elb, n = lab.client("elbv2"), ec2.names(lab)
@@ -72,7 +76,8 @@ def load_balancer(lab):
 
 @check("05.auto-scaling-group", points=3,
        hint="create_auto_scaling_group(..., MinSize=2, MaxSize=6, VPCZoneIdentifier='subnet-a,subnet-b', "
-            "TargetGroupARNs=[target group])")
+            "TargetGroupARNs=[target group])",
+       docs='Amazon EC2 Auto Scaling User Guide › Create an Auto Scaling group using a launch template; Attach a load balancer to your Auto Scaling group')
 def auto_scaling_group(lab):
     """The group uses the template, spans both zones evenly, and its instances are the targets."""
     group, n = _group(lab), ec2.names(lab)
@@ -98,7 +103,8 @@ def auto_scaling_group(lab):
 @check("05.scaling-policy", points=2,
        hint="put_scaling_policy(PolicyType='TargetTrackingScaling', TargetTrackingConfiguration={"
             "'TargetValue': 50.0, 'PredefinedMetricSpecification': {'PredefinedMetricType': "
-            "'ASGAverageCPUUtilization'}})")
+            "'ASGAverageCPUUtilization'}})",
+       docs='Amazon EC2 Auto Scaling User Guide › Target tracking scaling policies')
 def scaling_policy(lab):
     """A target-tracking policy on average CPU, with the CloudWatch alarms it creates."""
     n = ec2.names(lab)

@@ -37,8 +37,9 @@ def _as_list(value) -> list:
 
 
 @check("06.execution-role", points=2,
-       hint="iam.create_role(RoleName=..., AssumeRolePolicyDocument=json.dumps(labkit.topics.sagemaker_domain.trust_policy())), "
-            "then attach_role_policy(PolicyArn=labkit.topics.sagemaker_domain.MANAGED_POLICY_ARN)")
+       hint='a role SageMaker may assume (its trust policy names sagemaker.amazonaws.com) with the managed SageMaker policy attached',
+       docs='Amazon SageMaker AI Developer Guide › How to use SageMaker AI execution roles; IAM User Guide › Create a role to delegate permissions to an AWS service',
+       reference='iam.create_role(RoleName=..., AssumeRolePolicyDocument=json.dumps(labkit.topics.sagemaker_domain.trust_policy())), then attach_role_policy(PolicyArn=labkit.topics.sagemaker_domain.MANAGED_POLICY_ARN)')
 def execution_role(lab):
     """SageMaker may assume the role, and it carries AmazonSageMakerFullAccess."""
     role = _role(lab)
@@ -54,7 +55,8 @@ def execution_role(lab):
 
 @check("06.domain", points=3,
        hint="sagemaker.create_domain(DomainName=..., AuthMode='IAM', DefaultUserSettings={'ExecutionRole': "
-            "role_arn}, VpcId=..., SubnetIds=[...])")
+            "role_arn}, VpcId=..., SubnetIds=[...])",
+       docs='Amazon SageMaker AI Developer Guide › Amazon SageMaker AI domain overview; API Reference › CreateDomain')
 def domain(lab):
     """NAME-domain is InService, uses IAM auth and the analysts' execution role."""
     described = _domain(lab)
@@ -69,7 +71,8 @@ def domain(lab):
 
 
 @check("06.user-profiles", points=3,
-       hint="one sagemaker.create_user_profile(DomainId=..., UserProfileName=user) per analysts group member")
+       hint="one sagemaker.create_user_profile(DomainId=..., UserProfileName=user) per analysts group member",
+       docs='Amazon SageMaker AI Developer Guide › Domain user profiles; API Reference › CreateUserProfile')
 def user_profiles(lab):
     """Every analyst has a user profile of the same name, running as the execution role."""
     described, sm = _domain(lab), lab.client("sagemaker")
@@ -86,8 +89,9 @@ def user_profiles(lab):
 
 
 @check("06.space", points=2,
-       hint="sagemaker.create_space(DomainId=..., SpaceName=labkit.topics.sagemaker_domain.space_name(lab), "
-            "OwnershipSettings={'OwnerUserProfileName': analyst}, SpaceSharingSettings={'SharingType': 'Private'})")
+       hint="a private space owned by the analyst's user profile, named as the lesson says",
+       docs='Amazon SageMaker AI Developer Guide › Amazon SageMaker Studio spaces; API Reference › CreateSpace',
+       reference="sagemaker.create_space(DomainId=..., SpaceName=labkit.topics.sagemaker_domain.space_name(lab), OwnershipSettings={'OwnerUserProfileName': analyst}, SpaceSharingSettings={'SharingType': 'Private'})")
 def space(lab):
     """A private space owned by an analyst's profile."""
     described, sm, name = _domain(lab), lab.client("sagemaker"), lab_sm.space_name(lab)

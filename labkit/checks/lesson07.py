@@ -25,7 +25,9 @@ def _result(lab):
 
 
 @check("07.result-written", points=3,
-       hint="Write the summary as CSV with ServerSideEncryption='AES256' to labkit.topics.analyst.RESULT_KEY")
+       hint='the summary as CSV in the analysis bucket, at the key the lesson names, asking for SSE-S3',
+       docs='Amazon S3 User Guide › Specifying server-side encryption with Amazon S3 managed keys (SSE-S3) when uploading',
+       reference="s3.put_object(..., Key=labkit.topics.analyst.RESULT_KEY, ServerSideEncryption='AES256')")
 def result_written(lab):
     """The summary is in the analysis bucket, SSE-S3 encrypted, with the expected columns."""
     import pandas as pd
@@ -42,7 +44,9 @@ def result_written(lab):
 
 
 @check("07.no-personal-data", points=2,
-       hint="Drop customer_email and postcode (labkit.topics.analyst.without_sensitive) before writing")
+       hint='the result must not hold the personal columns: customer_email and postcode',
+       docs='AWS Well-Architected Framework, Security Pillar › Data protection › Data classification',
+       reference='labkit.topics.analyst.without_sensitive(frame) drops them')
 def no_personal_data(lab):
     """The result holds neither sensitive column nor anything that looks like an e-mail."""
     _, text = _result(lab)
@@ -56,7 +60,8 @@ def no_personal_data(lab):
 
 
 @check("07.denials", points=2,
-       hint="These must fail with AccessDenied; if one succeeds, recheck lessons 02-04's policies")
+       hint="These must fail with AccessDenied; if one succeeds, recheck lessons 02-04's policies",
+       docs='IAM User Guide › Troubleshoot access denied error messages; IAM User Guide › Policy evaluation logic')
 def denials(lab):
     """As the analyst: writing to the landing zone, unencrypted writes, deleting raw data: denied."""
     s3 = analyst.analyst_session(lab).client("s3")

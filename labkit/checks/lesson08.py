@@ -7,7 +7,8 @@ from labkit.checks import Fail, check
 
 @check("08.ecr-repository", points=2,
        hint="ecr.create_repository(repositoryName=..., imageTagMutability='IMMUTABLE', "
-            "imageScanningConfiguration={'scanOnPush': True})")
+            "imageScanningConfiguration={'scanOnPush': True})",
+       docs='Amazon ECR User Guide › Creating a private repository; Image tag mutability; Image scanning')
 def ecr_repository(lab):
     """The repository exists, scans images on push and keeps tags immutable."""
     ecr, name = lab.client("ecr"), beyond.repository_name(lab)
@@ -24,7 +25,8 @@ def ecr_repository(lab):
 
 @check("08.eks-cluster", points=2,
        hint="eks.create_cluster(name=..., roleArn=<role trusted by eks.amazonaws.com>, "
-            "resourcesVpcConfig={'subnetIds': both subnets})")
+            "resourcesVpcConfig={'subnetIds': both subnets})",
+       docs='Amazon EKS User Guide › Create an Amazon EKS cluster; Amazon EKS cluster IAM role')
 def eks_cluster(lab):
     """The cluster exists over subnets in two Availability Zones, with a role EKS may assume."""
     eks, name = lab.client("eks"), beyond.cluster_name(lab)
@@ -44,7 +46,8 @@ def eks_cluster(lab):
 
 @check("08.lambda-function", points=2,
        hint="lambda.create_function(FunctionName=..., Runtime='python3.12', Role=<role trusted by "
-            "lambda.amazonaws.com>, Handler='lambda_function.handler', Code={'ZipFile': ...})")
+            "lambda.amazonaws.com>, Handler='lambda_function.handler', Code={'ZipFile': ...})",
+       docs='AWS Lambda Developer Guide › Defining Lambda function permissions with an execution role; API Reference › CreateFunction')
 def lambda_function(lab):
     """The function exists with a Python runtime and the lesson's execution role."""
     fn, name = lab.client("lambda"), beyond.function_name(lab)

@@ -23,7 +23,10 @@ def _denied(code: str, message: str, action: str) -> bool:
     return code in ("AccessDenied", "AccessDeniedException") and action in message
 
 
-@check("09.key", points=2, hint="encryption_keys.ensure_key(lab, policy) creates it with the alias")
+@check("09.key", points=2,
+       hint='a customer managed key with the alias the lesson names, created with your key policy',
+       docs='AWS KMS Developer Guide › Create a KMS key; Aliases in AWS KMS; Key policies in AWS KMS',
+       reference='labkit.topics.encryption_keys.ensure_key(lab, policy) creates it with the alias')
 def key(lab):
     """The alias names an enabled, symmetric, customer managed key."""
     meta = _key(lab)
@@ -38,7 +41,8 @@ def key(lab):
 
 
 @check("09.key-admins", points=2,
-       hint="Name the admin user in a statement with the administrative actions only")
+       hint="Name the admin user in a statement with the administrative actions only",
+       docs='AWS KMS Developer Guide › Default key policy › Allows key administrators to administer the KMS key')
 def key_admins(lab):
     """The admin user may manage the key; analysts and engineers may not."""
     meta, n = _key(lab), lab.names
@@ -53,7 +57,8 @@ def key_admins(lab):
 
 
 @check("09.key-users", points=3,
-       hint="Analysts: kms:Decrypt; engineers: kms:GenerateDataKey (both with kms:ViaService s3)")
+       hint="Analysts: kms:Decrypt; engineers: kms:GenerateDataKey (both with kms:ViaService s3)",
+       docs='AWS KMS Developer Guide › kms:ViaService; Default key policy › Allows key users to use the KMS key')
 def key_users(lab):
     """Engineers can write with the key but not read; analysts can read but not write."""
     meta, n = _key(lab), lab.names
@@ -124,7 +129,8 @@ def separation(lab):
 
 @check("09.bucket-default", points=2,
        hint="put_bucket_encryption with SSEAlgorithm aws:kms, KMSMasterKeyID=key_arn, "
-            "BucketKeyEnabled=True")
+            "BucketKeyEnabled=True",
+       docs='Amazon S3 User Guide › Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys; Setting default server-side encryption behavior for Amazon S3 buckets')
 def bucket_default(lab):
     """The analysis bucket encrypts new objects with the analysis key and a Bucket Key."""
     meta = _key(lab)
@@ -142,7 +148,8 @@ def bucket_default(lab):
 
 
 @check("09.curated", points=2,
-       hint="As the engineer: put_object(..., ServerSideEncryption='aws:kms', SSEKMSKeyId=key_arn)")
+       hint="As the engineer: put_object(..., ServerSideEncryption='aws:kms', SSEKMSKeyId=key_arn)",
+       docs='Amazon S3 User Guide › Specifying server-side encryption with AWS KMS (SSE-KMS)')
 def curated(lab):
     """curated/customer_orders.csv is in the analysis bucket, encrypted with the analysis key."""
     meta = _key(lab)
@@ -157,7 +164,9 @@ def curated(lab):
     return f"{keys.CURATED_KEY}: aws:kms with the analysis key"
 
 
-@check("09.rotation", points=1, hint="kms.enable_key_rotation(KeyId=key_arn)")
+@check("09.rotation", points=1,
+       hint="kms.enable_key_rotation(KeyId=key_arn)",
+       docs='AWS KMS Developer Guide › Rotate AWS KMS keys')
 def rotation(lab):
     """Automatic rotation of the key material is on."""
     meta = _key(lab)

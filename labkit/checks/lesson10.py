@@ -28,7 +28,8 @@ def _log_keys(lab) -> list[str]:
 
 @check("10.trail", points=3,
        hint="Log data events of both buckets: put_event_selectors with DataResources "
-            "AWS::S3::Object arn:aws:s3:::BUCKET/ (or advanced selectors), then start_logging")
+            "AWS::S3::Object arn:aws:s3:::BUCKET/ (or advanced selectors), then start_logging",
+       docs='AWS CloudTrail User Guide › Logging data events; Creating a trail; API Reference › PutEventSelectors')
 def trail_logging(lab):
     """The trail logs to the log bucket, is logging, and selects S3 data events on both buckets."""
     trail = _trail_described(lab)
@@ -45,7 +46,9 @@ def trail_logging(lab):
 
 
 @check("10.delivered", points=2,
-       hint="Replay the day (audit.replay_day) after the trail logs, then deliver (audit.deliver)")
+       hint="the day's calls must be replayed after the trail logs, then its log files delivered",
+       docs='AWS CloudTrail User Guide › Finding your CloudTrail log files; CloudTrail log file examples',
+       reference='labkit.topics.audit.replay_day(lab), then labkit.topics.audit.deliver(lab)')
 def delivered(lab):
     """Log files arrived in CloudTrail's key layout, with the analyst's reads of the personal data."""
     _trail_described(lab)
@@ -87,7 +90,9 @@ def _report(lab):
 
 
 @check("10.report", points=3,
-       hint="report = audit.denied_report(lab.trail()); audit.write_report(lab, report)")
+       hint='a report of every denied call (who, what, why) built from lab.trail(), written where the lesson says',
+       docs='AWS CloudTrail User Guide › CloudTrail record contents (errorCode, errorMessage); IAM User Guide › Troubleshoot access denied error messages',
+       reference='report = labkit.topics.audit.denied_report(lab.trail()); labkit.topics.audit.write_report(lab, report)')
 def report(lab):
     """The report of denied calls: encrypted, the expected columns, the day's denials with reasons."""
     head, table = _report(lab)

@@ -6,8 +6,9 @@ from labkit.checks import Fail, check
 
 
 @check("99.nothing-left", points=5,
-       hint="Run labkit.topics.teardown.teardown_all(lab) and read its report: each line says what "
-            "could not be removed and why")
+       hint="remove every resource the course made, in an order that AWS accepts (objects before buckets, policies detached before users); the check's message names what is left",
+       docs='Amazon S3 User Guide › Deleting a bucket (versioned objects and delete markers); IAM User Guide › Delete an IAM user',
+       reference='labkit.topics.teardown.teardown_all(lab): read its report, each line says what could not be removed and why')
 def nothing_left(lab):
     """Every topic module's leftovers(lab) is empty."""
     found = []
@@ -20,7 +21,9 @@ def nothing_left(lab):
 
 
 @check("99.profiles-removed", points=1,
-       hint="lab.files.remove_profile(user) for each of lab.names.users")
+       hint="lab.files.remove_profile(user) for each of lab.names.users",
+       docs='AWS CLI User Guide › Configuration and credential file settings',
+       reference='lab.files.remove_profile(user) for each of lab.names.users')
 def profiles_removed(lab):
     """The users' lab-local profiles are gone with their keys."""
     stale = [p for p in lab.names.users if p in lab.files.profiles()]

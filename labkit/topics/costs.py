@@ -15,9 +15,33 @@ small for a lab but not zero. Check the source before relying on a figure.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
 
 from labkit import config
+
+#: True while labkit.start rebuilds earlier lessons: on the emulator nothing is billed, and
+#: the lesson's own cell announces its cost once; a real account is always told.
+_REBUILDING = contextvars.ContextVar("labkit_costs_rebuilding", default=False)
+
+
+@contextlib.contextmanager
+def rebuilding():
+    """Announcements of rebuilt end states stay quiet on the emulator."""
+    token = _REBUILDING.set(True)
+    try:
+        yield
+    finally:
+        _REBUILDING.reset(token)
+
+
+class Estimate(str):
+    """The estimate's text. ``announce`` has printed it already, so a notebook cell ending
+    in ``announce_cost(lab)`` does not show it a second time as its Out[] value."""
+
+    def _ipython_display_(self) -> None:
+        return None
 
 PRICES_AS_OF = "2025-06"
 #: The prices below are us-east-1's, labkit's default region (a test pins it: if the
@@ -75,9 +99,10 @@ def announce(lab, what: str, items: dict[str, int], topic: str) -> str:
     """Print (and return) the hourly estimate for WHAT before it is created, and how to remove it."""
     rows, total = estimate(items)
     if lab.target != "aws":
-        text = (f"{what}: free here (emulator). On AWS this would cost about "
-                f"${total:.3f}/hour ({PRICE_REGION} list prices of {PRICES_AS_OF}).")
-        print(text)
+        text = Estimate(f"{what}: free here (emulator). On AWS this would cost about "
+                        f"${total:.3f}/hour ({PRICE_REGION} list prices of {PRICES_AS_OF}).")
+        if not _REBUILDING.get():
+            print(text)
         return text
     where = ("" if lab.region == PRICE_REGION else
              f" NOTE: these are {PRICE_REGION} prices; {lab.region} differs somewhat.")
@@ -88,6 +113,6 @@ def announce(lab, what: str, items: dict[str, int], topic: str) -> str:
               "and requests.",
               f"Sources: {', '.join(sorted({PRICES[k].source for k in items}))}",
               f"Remove it when done: {removal_command(lab, topic)}"]
-    text = "\n".join(lines)
+    text = Estimate("\n".join(lines))
     print(text)
     return text

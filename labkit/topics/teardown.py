@@ -19,6 +19,7 @@ import importlib
 from dataclasses import dataclass, field
 
 from labkit import course
+from labkit.topics import costs
 
 #: (lesson id, module) pairs torn down even when a lesson list given to teardown_all has no
 #: builder for them (every lesson of course.LESSONS has one today; duplicates are dropped).
@@ -169,7 +170,8 @@ def build_teardown_only(lab) -> list[str]:
                 raise
             continue
         if hasattr(module, "build"):
-            module.build(lab)
+            with costs.rebuilding():  # built only to be removed: no cost line for it
+                module.build(lab)
             built.append(module_name)
     return built
 

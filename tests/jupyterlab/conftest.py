@@ -1,8 +1,10 @@
 """JupyterLab started exactly as `make lab` starts it, for the tests in this folder.
 
-The command comes from the Makefile itself (`make -n lab`), with three changes a
-test needs: a free port, a known token, and a scratch copy of the lessons as the
-root (running cells in the browser autosaves the notebook). Each server has its own
+The command comes from the Makefile itself (`make -n lab`: `labkit lab`, which starts
+JupyterLab on the learner's working folder), with three changes a test needs: a free
+port, a known token (passed on to JupyterLab after `--`), and a scratch working folder
+(`--work`) holding the full lessons, so lesson 00 runs to the end (`labkit lab` copies
+only the student versions a folder lacks). Each server has its own
 LABKIT_HOME, Jupyter runtime and settings folders; at the end the server, its
 kernels and terminals, and the learner's lab it started are all stopped.
 """
@@ -72,9 +74,9 @@ def jupyterlab(tmp_path_factory):
     command = make_lab_command()
     assignments = [a for a in command if "=" in a.split("/")[0] and not a.startswith("-")]
     argv = command[len(assignments):]
-    assert argv[-1] == "notebooks/", f"make lab no longer serves notebooks/: {command}"
-    argv = argv[:-1] + [f"--port={port}", f"--IdentityProvider.token={token}",
-                        "--ServerApp.port_retries=0", str(root)]
+    assert argv[-3:] == ["-m", "labkit", "lab"], f"make lab no longer runs labkit lab: {command}"
+    argv = argv + ["--work", str(root), "--", f"--port={port}",
+                   f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JUPYTER"))}
     env.update(dict(a.split("=", 1) for a in assignments))
     env.update({"LABKIT_HOME": str(home), "LABKIT_SHARED_LAB": "1", "LABKIT_NO_NETWORK": "1",

@@ -1,4 +1,5 @@
 """JupyterLab as a learner meets it: `make lab`'s server, a real (headless) Chromium,
+lesson 00's student version filled wrongly (a ✘ and a hint, no traceback) then rightly,
 lesson 00 run from the Run menu, and a terminal opened through JupyterLab's own API.
 
 Chromium and its driver are Debian's (`apt-get install chromium chromium-driver`,
@@ -171,8 +172,100 @@ def test_jupyterlab_is_offline_by_its_settings(jupyterlab):
     assert "Running as root is not recommended" not in log
 
 
-def test_make_lab_allows_root_only_for_root():
+def test_make_lab_allows_root_only_for_root(tmp_path, monkeypatch):
+    """make lab runs `labkit lab`, which starts JupyterLab with the course's settings."""
+    from labkit import serve
+
     command = make_lab_command("/venv")
-    assert ("--allow-root" in command) == (os.getuid() == 0)
-    assert "--no-browser" in command and command[-1] == "notebooks/"
-    assert any(a.startswith("JUPYTER_CONFIG_DIR=") and a.endswith("/jupyter") for a in command)
+    assert command == ["/venv/bin/python", "-m", "labkit", "lab"], command
+    started = serve.jupyter_command(tmp_path)
+    assert ("--allow-root" in started) == (os.getuid() == 0)
+    assert "--no-browser" in started and str(tmp_path) in started
+    seen = {}
+    monkeypatch.setattr(serve.subprocess, "Popen", lambda argv, env: seen.update(env=env) or
+                        type("Done", (), {"wait": lambda self: 0, "terminate": lambda self: 0})())
+    assert serve.run(folder=str(tmp_path / "work")) == 0
+    assert seen["env"]["JUPYTER_CONFIG_DIR"].endswith("/jupyter")
+
+
+STUDENT = "00_student.ipynb"
+
+
+def _cell_editor(driver, index: int):
+    from selenium.webdriver.common.by import By
+
+    cells = driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")
+    return cells[index], cells[index].find_element(By.CSS_SELECTOR, ".cm-content")
+
+
+def _replace_and_run(driver, index: int, source: str) -> None:
+    """Type SOURCE into cell INDEX as a learner does, run it, then the check below it."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _, editor = _cell_editor(driver, index)
+    editor.click()
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).perform()
+    editor.send_keys(Keys.DELETE)
+    editor.send_keys(source)
+    for _ in range(2):  # the exercise cell, then its check
+        ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+        time.sleep(0.5)
+
+
+def _output_of(driver, index: int) -> str:
+    from selenium.webdriver.common.by import By
+
+    cell, _ = _cell_editor(driver, index)
+    return "\n".join(o.text for o in cell.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output"))
+
+
+def test_a_student_version_tells_not_done_wrong_and_right_without_tracebacks(jupyterlab, browser):
+    """Lesson 00's student version, the one `make lab` copies into the learner's folder
+    (labkit.workspace.student_versions): Run All stops at the unfilled exercise, which says
+    so; a wrong answer gets a ✘ and a hint, no traceback; the right one a ✔, and the lesson
+    then runs to the end."""
+    from selenium.webdriver.common.by import By
+
+    from labkit import workspace
+
+    source = next(p for p in workspace.student_versions() if p.name == LESSON)
+    shutil.copy(source, jupyterlab.root / STUDENT)
+    cells = json.loads(source.read_text())["cells"]
+    stub = next(i for i, c in enumerate(cells) if "raise NotImplementedError()" in "".join(c["source"]))
+    check = stub + 1
+    assert "00.scratch-profile" in "".join(cells[check]["source"])
+    code_cells = sum(c["cell_type"] == "code" for c in cells)
+    # ?reset: a fresh workspace, not the tabs an earlier test left open (Run All would pick one).
+    browser.get(f"{jupyterlab.url}/lab/tree/{STUDENT}?reset&token={jupyterlab.token}")
+    _wait(browser, lambda d: len(_prompts(d)) == code_cells, 90, "the notebook to render")
+    _wait(browser, lambda d: d.find_elements(
+        By.CSS_SELECTOR, '.jp-Notebook-ExecutionIndicator[data-status="idle"]'), 90,
+        "the kernel to be idle")
+    _click_menu(browser, "Run", "Run All Cells")
+    _wait(browser, lambda d: "Not done yet" in _output_of(d, stub), RUN_TIMEOUT,
+          "the unfilled exercise to say so")
+    shown = _output_of(browser, stub)
+    assert "exercise 00.scratch-profile" in shown and "Traceback" not in shown, shown
+
+    # A wrong region (the lab is shared: an earlier run may have set the right one already).
+    _replace_and_run(browser, stub, "!aws configure set region eu-west-3 --profile scratch")
+    _wait(browser, lambda d: "✘ 00.scratch-profile" in _output_of(d, check), 120,
+          "the check to fail on a wrong answer")
+    shown = _output_of(browser, check)
+    assert "Hint:" in shown and "lab.hint(" in shown and "Traceback" not in shown, shown
+    assert "labkit/" not in shown, shown
+
+    _replace_and_run(browser, stub, "!aws configure set region us-east-1 --profile scratch")
+    _wait(browser, lambda d: "✔ 00.scratch-profile" in _output_of(d, check), 120,
+          "the check to pass on the right answer")
+    _click_menu(browser, "Run", "Run All Cells")
+
+    def finished(driver):
+        prompts = _prompts(driver)
+        return prompts and all(p.startswith("[") and p[1:-2].isdigit() for p in prompts)
+    _wait(browser, finished, RUN_TIMEOUT, "every cell to run")
+    page = browser.find_element(By.CSS_SELECTOR, ".jp-Notebook").text
+    for name in ("00.identity", "00.lab-files", "00.scratch-profile"):
+        assert f"✔ {name}" in page, f"no tick for {name}"
+    assert "✘" not in page and "Traceback" not in page

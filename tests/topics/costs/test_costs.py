@@ -45,3 +45,18 @@ def test_the_emulator_is_free_and_says_what_aws_would_cost():
     text = sagemaker_domain.announce_cost(_lab(target="emulator"))
     assert text.startswith("the SageMaker domain and a JupyterLab app on ml.t3.medium: free here")
     assert "$0.050/hour" in text
+
+
+def test_rebuilt_end_states_announce_nothing_on_the_emulator(capsys):
+    """labkit.start rebuilding lesson 05 for lesson 99 must not repeat 05's cost line."""
+    with costs.rebuilding():
+        text = scaling.announce_cost(_lab(target="emulator"))
+    assert "free here (emulator)" in text and capsys.readouterr().out == ""
+    with costs.rebuilding():
+        scaling.announce_cost(_lab())
+    assert "REAL AWS account" in capsys.readouterr().out, "a real account is always told"
+
+
+def test_an_announcement_is_not_shown_again_as_the_cells_value():
+    text = sagemaker_domain.announce_cost(_lab(target="emulator"))
+    assert isinstance(text, str) and text._ipython_display_() is None

@@ -16,6 +16,13 @@ resets. Documents, dates, paths and version ids are the same as moto's.
 A difference from stock moto, closer to AWS: a managed policy keeps one PolicyId
 in every account and across resets (AWS gives each managed policy a single
 global id; moto drew a new random one per backend).
+
+Unique ids shaped as AWS shapes them (IAM User Guide, "IAM identifiers", "Unique
+identifiers" and "Understanding unique ID prefixes"): 21 characters, a four-letter
+prefix naming the kind (AIDA user, AGPA user group, ANPA managed policy, AIPA instance
+profile) and 17 upper-case letters and digits. moto gives users and groups 20 random
+lower-case characters and policies "A" + 20; its role ids (AROA) and access key ids
+(AKIA + 16) already have AWS's shape and are left as they are.
 """
 from __future__ import annotations
 
@@ -33,11 +40,16 @@ _LOCK = threading.Lock()
 _PROTOTYPE_REGION = "aws"
 _PROTOTYPE_ACCOUNT = "000000000000"
 _boundaries_installed = False
+#: moto model class name -> the prefix of its unique id (IAM User Guide, unique ID prefixes).
+ID_PREFIXES = {"User": "AIDA", "Group": "AGPA", "Policy": "ANPA", "InstanceProfile": "AIPA"}
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_ID_LENGTH = 21
 
 
 def install() -> None:
     """Make moto's IAM backends copy cached AWS managed policies, and give IAM users
     permissions boundaries; idempotent."""
+    _install_unique_ids()  # first: the managed policy prototypes get ANPA ids too
     _install_user_boundaries()
     if getattr(IAMBackend._init_aws_policies, "_labkit", False):
         return
@@ -130,6 +142,33 @@ def put_user_permissions_boundary(backend, user_name: str, arn: str) -> None:
 
 def delete_user_permissions_boundary(backend, user_name: str) -> None:
     backend.get_user(user_name).permissions_boundary_arn = None
+
+
+def unique_id(prefix: str) -> str:
+    """A unique id as IAM gives one: PREFIX and upper-case letters and digits, 21 in all."""
+    # moto's seeded random: a test that seeds moto gets the same ids again.
+    from moto.moto_api._internal import mock_random
+
+    return prefix + "".join(mock_random.choice(_ID_ALPHABET)
+                            for _ in range(_ID_LENGTH - len(prefix)))
+
+
+def _install_unique_ids() -> None:
+    """Give moto's users, groups, managed policies and instance profiles AWS-shaped ids."""
+    from moto.iam import models
+
+    for class_name, prefix in ID_PREFIXES.items():
+        cls = getattr(models, class_name)
+        original = cls.__init__
+        if getattr(original, "_labkit_ids", False):
+            continue
+
+        def init(self, *args, _original=original, _prefix=prefix, **kwargs):
+            _original(self, *args, **kwargs)
+            self.id = unique_id(_prefix)
+
+        init._labkit_ids = True
+        cls.__init__ = init
 
 
 def _user_boundary(self):
