@@ -83,9 +83,13 @@ def key_users(lab):
 
 
 @check("09.separation", points=3,
-       hint="The admin's AdministratorAccess reaches the key through the account statement: "
-            "look at explicit Deny statements with aws:PrincipalArn in a key policy (KMS "
-            "developer guide, \"Key policies\" and \"Best practices: separation of duties\")")
+       hint="The admin's AdministratorAccess reaches the key through the account statement; "
+            "only an explicit Deny in the key policy takes that away",
+       docs="AWS KMS Developer Guide › Key policies in AWS KMS (Deny statements, "
+            "aws:PrincipalArn); Encryption context (kms:EncryptionContext:aws:s3:arn); "
+            "Amazon S3 User Guide › Using SSE-KMS",
+       reference="labkit.topics.encryption_keys.separation(lab) holds the two Deny statements; "
+                 "encryption_keys.via_s3(lab) the condition for the key users")
 def separation(lab):
     """The admin, with AdministratorAccess, cannot use the key on data nor give itself use;
     the key works through S3 on the analysis bucket only."""
