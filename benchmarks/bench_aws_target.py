@@ -52,6 +52,7 @@ def main() -> int:
     Path(args.out).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     state, _ = shared_lab.ensure(SANDBOX, aws_like=True)
+    shared_lab.register_client(SANDBOX)  # the lessons reach it as "AWS": this process holds it
     print(f"aws-like sandbox up in {time.perf_counter() - started:.1f} s "
           f"(delay {args.delay} s)", flush=True)
     try:

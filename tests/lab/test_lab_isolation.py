@@ -54,7 +54,11 @@ def _connect(port: int, authorization: str | None) -> bytes:
         if authorization:
             head += f"Proxy-Authorization: {authorization}\r\n"
         sock.sendall((head + "\r\n").encode())
-        return sock.recv(4096)
+        answer = sock.recv(4096)
+        if not answer.startswith(b"HTTP/1.1 200"):  # a refusal closes: read its body too
+            while chunk := sock.recv(4096):
+                answer += chunk
+        return answer
 
 
 def _basic(password: str) -> str:

@@ -30,6 +30,9 @@ def aws_account(tmp_path_factory):
     saved = dict(os.environ)
     os.environ["LABKIT_AWS_LIKE_DELAY"] = DELAY
     state, _ = shared_lab.ensure(SANDBOX, aws_like=True)
+    # The lessons' kernels reach it as "AWS", not as a lab they attach to: this process holds
+    # it, or it would end 10 s after starting (labkit.lifetime) under a slow machine.
+    shared_lab.register_client(SANDBOX)
     try:
         assert state["aws_like"], "the sandbox must run in aws-like mode"
         account = json.loads(Path(state["attach_file"]).read_text())["account_id"]
