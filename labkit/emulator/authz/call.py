@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, List, Optional, Tuple
 
+from labkit.emulator import services
 from labkit.emulator.authz import coverage, errors, generic
 from labkit.emulator.authz.decide import Permission, decide, denial_message
 from labkit.emulator.authz.identity import Caller
@@ -95,6 +96,14 @@ class Call:
         return [Permission(action, resource, ctx, None, account)
                 for action, resource, ctx in generic.checks(self.req, account, self.caller.arn)]
 
+    def serve(self) -> Iterable[bytes]:
+        """Hand the call to its service's gateway; the generic path when it has none or
+        the gateway leaves the request to it."""
+        service = services.for_signing_name(self.req.service)
+        gateway = service.module("gateway") if service is not None else None
+        answer = gateway.handle(self) if gateway is not None else None
+        return answer if answer is not None else self.serve_generic()
+
     def serve_generic(self, then: Optional[Callable[[], None]] = None,
                       validate: Optional[Callable[[], Optional[errors.Response]]] = None
                       ) -> Iterable[bytes]:
@@ -111,3 +120,29 @@ class Call:
         if why is not None:
             return self.undecided(why)
         return self.forward(then)
+
+
+# --- what every way into the pipeline shares (the middleware, calls made for a caller) ---
+#: The WSGI environ key (an HTTP header to moto's handlers) carrying the caller's ARN.
+CALLER_ARN_ENVIRON = "HTTP_X_LABKIT_CALLER_ARN"
+
+
+def recorded(serve: Callable) -> Callable:
+    """SERVE wrapped by every service's recorder (CloudTrail sees every outcome)."""
+    for _service, recorder in services.with_module("recorder"):
+        serve = _around(recorder, serve)
+    return serve
+
+
+def _around(recorder, serve: Callable) -> Callable:
+    def wrapped(environ: dict, start_response: Callable):
+        return recorder.recorded(serve, environ, start_response)
+
+    return wrapped
+
+
+def note_caller(environ: dict, req: AwsRequest, caller: Caller) -> None:
+    """Tell every recorder who made REQ (it is authenticated: it will be recorded)."""
+    for _service, recorder in services.with_module("recorder"):
+        recorder.note(environ, req, caller)
+

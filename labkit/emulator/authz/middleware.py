@@ -20,15 +20,12 @@ import time
 from typing import Callable, Optional
 
 from labkit import config
-from labkit.emulator import services
 from labkit.emulator.authz import errors, identity, signature
-from labkit.emulator.authz.call import NOTE_HEADER, Call
+from labkit.emulator.authz.call import CALLER_ARN_ENVIRON, NOTE_HEADER, Call, note_caller, recorded
 from labkit.emulator.authz.decide import global_context
 from labkit.emulator.authz.identity import UnknownAccessKey
 from labkit.emulator.request import AwsRequest, request_of
 
-#: The WSGI environ key (an HTTP header to moto's handlers) carrying the caller's ARN.
-CALLER_ARN_ENVIRON = "HTTP_X_LABKIT_CALLER_ARN"
 #: Services that take unsigned requests (their resource policies decide): S3 only.
 ANONYMOUS_SERVICES = ("s3",)
 
@@ -44,10 +41,7 @@ class AuthorizationMiddleware:
         self.root_access_key_id = root_access_key_id
         self.root_secret_access_key = root_secret_access_key
         self.account_id = account_id or config.EMULATOR_ACCOUNT_ID
-        serve = self._authorize
-        for _service, recorder in services.with_module("recorder"):
-            serve = _around(recorder, serve)
-        self._serve = serve
+        self._serve = recorded(self._authorize)
 
     def __call__(self, environ: dict, start_response: Callable):
         return self._serve(environ, start_response)
@@ -73,22 +67,11 @@ class AuthorizationMiddleware:
             late = signature.timing_problem(req, time.time())
             if late is not None:
                 return _send(start_response, errors.error(req, *late))
-        for _service, recorder in services.with_module("recorder"):
-            recorder.note(environ, req, caller)  # authenticated: it will be recorded
+        note_caller(environ, req, caller)
         if caller.is_anonymous and req.service not in ANONYMOUS_SERVICES:
             return _send(start_response, _missing_token(req))
-        call = Call(self.app, req, caller, global_context(req, caller), environ, start_response)
-        service = services.for_signing_name(req.service)
-        gateway = service.module("gateway") if service is not None else None
-        answer = gateway.handle(call) if gateway is not None else None
-        return answer if answer is not None else call.serve_generic()
-
-
-def _around(recorder, serve: Callable) -> Callable:
-    def recorded(environ: dict, start_response: Callable):
-        return recorder.recorded(serve, environ, start_response)
-
-    return recorded
+        return Call(self.app, req, caller, global_context(req, caller), environ,
+                    start_response).serve()
 
 
 def _send(start_response, response: errors.Response):

@@ -21,8 +21,7 @@ import time
 from typing import Callable, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
-from labkit.emulator import services
-from labkit.emulator.authz.call import Call
+from labkit.emulator.authz.call import CALLER_ARN_ENVIRON, Call, note_caller, recorded
 from labkit.emulator.authz.decide import global_context
 from labkit.emulator.authz.identity import Caller
 from labkit.emulator.request import REQUEST_ENVIRON, parse_request
@@ -105,10 +104,7 @@ class OnBehalf:
             box["status"], box["headers"] = status, response_headers
             return lambda data: box.setdefault("written", []).append(data)
 
-        serve = self._authorize
-        for _service, recorder in services.with_module("recorder"):
-            serve = _around(recorder, serve)
-        result = serve(environ, start_response)
+        result = recorded(self._authorize)(environ, start_response)
         try:
             data = b"".join(box.get("written", [])) + b"".join(result)
         finally:
@@ -118,25 +114,13 @@ class OnBehalf:
 
     def _authorize(self, environ: dict, start_response: Callable):
         req = environ[REQUEST_ENVIRON] = parse_request(environ)
-        environ["HTTP_X_LABKIT_CALLER_ARN"] = self.caller.arn
-        for _service, recorder in services.with_module("recorder"):
-            recorder.note(environ, req, self.caller)
+        environ[CALLER_ARN_ENVIRON] = self.caller.arn
+        note_caller(environ, req, self.caller)
         base = {k: v for k, v in global_context(req, self.caller).items()
                 if k not in _NOT_FORWARDED}
         base.update({"aws:ViaAWSService": "true", "aws:CalledVia": [self.via],
                      "aws:CalledViaFirst": self.via, "aws:CalledViaLast": self.via})
-        call = Call(self.app, req, self.caller, base, environ, start_response)
-        service = services.for_signing_name(req.service)
-        gateway = service.module("gateway") if service is not None else None
-        answer = gateway.handle(call) if gateway is not None else None
-        return answer if answer is not None else call.serve_generic()
-
-
-def _around(recorder, serve: Callable) -> Callable:
-    def recorded(environ: dict, start_response: Callable):
-        return recorder.recorded(serve, environ, start_response)
-
-    return recorded
+        return Call(self.app, req, self.caller, base, environ, start_response).serve()
 
 
 def xml_values(body: bytes, tag: str) -> List[str]:
